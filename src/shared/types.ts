@@ -1,0 +1,77 @@
+/**
+ * The wire formats: what producers put in Redis and what workers put in the results queue.
+ * Changing them is a breaking change for running deployments: bump `v` and accept both.
+ */
+
+export type Task = 'sentiment' | 'embed';
+export type Pooling = 'cls' | 'mean' | 'pooler';
+
+/** One document as the producer reads it. `text` is unknown until a worker validates it. */
+export interface DocumentInput {
+  id: string;
+  text: unknown;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * A BullMQ job's data. One document per job by default (job id = document id, so enqueuing
+ * the same document twice is a no-op); `--docs-per-job N` packs N documents into one job.
+ */
+export interface DocJobData {
+  v: 1;
+  runId?: string;
+  docs: DocumentInput[];
+}
+
+export interface SentimentOutput {
+  label: string;
+  score: number;
+  logits: number[];
+}
+
+export interface EmbeddingOutput {
+  embedding: number[];
+  pooling: Pooling;
+  normalized: boolean;
+}
+
+export interface ResultTimings {
+  /** ms from enqueue (job timestamp) to result. */
+  endToEndMs: number;
+  /** ms the document waited in the batcher before its batch started. */
+  batchWaitMs: number;
+  /** ms of the session run of its batch. */
+  inferenceMs: number;
+}
+
+interface RecordBase {
+  v: 1;
+  id: string;
+  runId?: string;
+  meta?: Record<string, unknown>;
+  model: { name: string; sha256: string };
+  task: Task;
+  workerId: string;
+  finishedAt: string;
+}
+
+export interface OkRecord extends RecordBase {
+  status: 'ok';
+  tokenCount: number;
+  truncated: boolean;
+  /** Number of windows a long document was split into (1 unless --long-docs chunk). */
+  windows: number;
+  batchSize: number;
+  timings: ResultTimings;
+  sentiment?: SentimentOutput;
+  embedding?: EmbeddingOutput;
+}
+
+export interface FailedRecord extends RecordBase {
+  status: 'failed';
+  code: string;
+  reason: string;
+}
+
+/** What the results queue holds: one record per document id. */
+export type ResultRecord = OkRecord | FailedRecord;
