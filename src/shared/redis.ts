@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RobertaBatchError } from './errors.js';
 import { logger } from './logger.js';
@@ -63,6 +64,14 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     };
   }
   return opts;
+}
+
+/**
+ * The same options typed for BullMQ, which declares its own structural RedisOptions type
+ * (ioredis' option types do not satisfy its index signature, though the values are identical).
+ */
+export function bullConnection(url: string): ConnectionOptions {
+  return redisOptionsFromUrl(url) as ConnectionOptions;
 }
 
 export function connect(url: string, extra: Partial<RedisOptions> = {}): Redis {

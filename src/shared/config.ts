@@ -1,0 +1,108 @@
+/**
+ * Configuration: one zod schema per command, defaults in one place, read once, frozen.
+ * Every field can come from a flag (`--max-batch-size 64`) or an environment variable
+ * (`RB_MAX_BATCH_SIZE=64`, plus the conventional `REDIS_URL`); flags win. All invalid fields
+ * are reported together, each with the values it accepts.
+ */
+import os from 'node:os';
+import { z } from 'zod';
+import { RobertaBatchError } from './errors.js';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './queues.js';
+import { DEFAULT_REDIS_URL } from './redis.js';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+/** `cpu`, `cuda` (= cuda:0), `cuda:N`, `auto` (CUDA if it loads, else CPU), `auto:N`. */
+export const deviceSchema = z
+  .string()
+  .regex(/^(cpu|cuda|auto)(:\d+)?$/, { message: 'expected cpu, cuda:N or auto' })
+  .refine((s) => !s.startsWith('cpu:'), { message: 'expected cpu, cuda:N or auto' })
+  .transform((s) => {
+    const [kind, id] = s.split(':');
+    return kind === 'cpu' ? ({ kind: 'cpu' } as const) : ({ kind: kind as 'cuda' | 'auto', id: Number(id ?? 0) } as const);
+  });
+
+export const connectionSchema = z.object({
+  redisUrl: z.string().min(1).default(DEFAULT_REDIS_URL),
+  queue: z.string().regex(/^[A-Za-z0-9._{}-]+$/, { message: 'letters, digits, . _ - and {} (hash tags) only' }).default(DEFAULT_QUEUE),
+  prefix: z.string().min(1).default(DEFAULT_PREFIX),
+  resultsQueue: z.string().optional(),
+  allowEviction: bool.default(false),
+});
+
+export const workerSchema = connectionSchema.extend({
+  task: z.enum(['sentiment', 'embed']).default('sentiment'),
+  model: z.string().min(1),
+  tokenizer: z.string().optional(),
+  device: deviceSchema.default({ kind: 'cpu' }),
+  maxBatchSize: int(1, 4096).default(32),
+  // 32 x 512: one full-length roberta-base batch, ~1.5 GB of activations on CPU.
+  maxBatchTokens: int(16).default(16_384),
+  maxWaitMs: int(0, 60_000).default(20),
+  /** Jobs held at once; 0 = 4 x max-batch-size so a full, length-sorted window is always waiting. */
+  concurrency: int(0, 100_000).default(0),
+  maxLength: int(8, 100_000).optional(),
+  pooling: z.enum(['mean', 'cls', 'pooler']).default('mean'),
+  normalize: bool.default(false),
+  labels: z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))]).optional(),
+  outputKind: z.enum(['classification', 'base']).optional(),
+  graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  intraOpThreads: int(0, 1024).default(0),
+  interOpThreads: int(0, 1024).default(0),
+  metricsPort: int(0, 65535).default(9464),
+  metricsHost: z.string().default('127.0.0.1'),
+  // BullMQ locks: renewed every lockDuration/2 by the main thread, which inference never blocks.
+  // 60 s covers a 64 x 512 base-model batch on 2 CPU cores (~30 s) even if renewal is late once.
+  lockDurationMs: int(1_000).default(60_000),
+  stalledIntervalMs: int(100).default(30_000),
+  maxStalledCount: int(0, 100).default(2),
+  // Kubernetes sends SIGKILL 30 s after SIGTERM by default: drain within 25 s.
+  shutdownGraceMs: int(0).default(25_000),
+  maxDocBytes: int(1).default(1 << 20),
+  workerId: z.string().default(`${os.hostname()}-${process.pid}`),
+  skipHash: bool.default(false),
+});
+
+export type WorkerConfig = z.infer<typeof workerSchema>;
+
+/** camelCase field → RB_SNAKE_CASE environment variable (REDIS_URL keeps its usual name). */
+export function envName(field: string): string {
+  if (field === 'redisUrl') return 'REDIS_URL';
+  return `RB_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export function envValues(fields: string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of fields) {
+    const v = env[envName(f)];
+    if (v !== undefined && v !== '') out[f] = v;
+  }
+  return out;
+}
+
+function flagName(field: string): string {
+  return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * Validates flags over environment over defaults; throws E_CONFIG listing every invalid
+ * field as `--flag (ENV_VAR) "value": what is accepted`.
+ */
+export function parseConfig<S extends z.ZodObject>(schema: S, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Readonly<z.infer<S>> {
+  const fields = Object.keys(schema.shape);
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const raw = { ...envValues(fields, env), ...defined };
+  const res = schema.safeParse(raw);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => {
+      const field = String(i.path[0] ?? '');
+      const given = field in raw ? ` "${String(raw[field])}"` : '';
+      return `  ${flagName(field)} (${envName(field)})${given}: ${i.message}`;
+    });
+    throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n${lines.join('\n')}`, {
+      hint: 'run the command with --help to see every option',
+    });
+  }
+  return Object.freeze(res.data) as Readonly<z.infer<S>>;
+}

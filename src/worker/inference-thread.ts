@@ -1,0 +1,120 @@
+/**
+ * Main-thread side of the inference worker thread. `session.run` of onnxruntime-node keeps
+ * its thread busy for the whole batch (seconds for a base model on CPU); in a worker thread
+ * the main thread keeps renewing BullMQ locks, answering /healthz and tokenizing the next batch.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RobertaBatchError, type ErrorCode } from '../shared/errors.js';
+import type { InferenceBackend } from './backend.js';
+import type { BatchOutput, BatchRequest, EngineOptions, ModelInfo } from './engine.js';
+import type { SerializedError } from './inference-thread-main.js';
+
+/** Tests import the TypeScript sources; the thread always runs the compiled file in dist/. */
+function threadScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  const sibling = path.join(path.dirname(here), 'inference-thread-main.js');
+  if (existsSync(sibling)) return sibling;
+  const fromSrc = here.replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}`).replace(/inference-thread\.ts$/, 'inference-thread-main.js');
+  if (existsSync(fromSrc)) return fromSrc;
+  throw new Error(`inference thread script not found next to ${here}: run \`npm run build\``);
+}
+
+function toError(e: SerializedError): Error {
+  return e.code ? new RobertaBatchError(e.code as ErrorCode, e.message, { hint: e.hint }) : new Error(e.message);
+}
+
+interface Pending {
+  resolve: (o: BatchOutput) => void;
+  reject: (e: Error) => void;
+}
+
+export class InferenceThread implements InferenceBackend {
+  readonly info: ModelInfo;
+  #worker: Worker;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #dead: Error | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(worker: Worker, info: ModelInfo) {
+    this.#worker = worker;
+    this.info = info;
+    worker.on('message', (msg: { type: string; id?: number; out?: BatchOutput; error?: SerializedError }) => {
+      if (msg.type !== 'result' && msg.type !== 'run-error') return;
+      const p = this.#pending.get(msg.id!);
+      if (!p) return;
+      this.#pending.delete(msg.id!);
+      if (msg.type === 'result') p.resolve(msg.out!);
+      else p.reject(toError(msg.error!));
+    });
+    const fail = (err: Error) => {
+      this.#dead = err;
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+    worker.on('error', (err) => fail(new RobertaBatchError('E_INFERENCE', `inference thread crashed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => {
+      if (!this.#closing) fail(new RobertaBatchError('E_INFERENCE', `inference thread exited with code ${code}`));
+    });
+  }
+
+  /** Starts the thread and waits until the model is loaded (or its load failed). */
+  static start(modelPath: string, opts: EngineOptions): Promise<InferenceThread> {
+    // Worker threads share the process env; resourceLimits stay unset: a base model needs ~1 GB.
+    const worker = new Worker(threadScript(), { workerData: { modelPath, opts } });
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: { type: string; info?: ModelInfo; error?: SerializedError }) => {
+        if (msg.type === 'ready') {
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          resolve(new InferenceThread(worker, msg.info!));
+        } else if (msg.type === 'init-error') {
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          void worker.terminate();
+          reject(toError(msg.error!));
+        }
+      };
+      const onError = (err: Error) => reject(new RobertaBatchError('E_MODEL_LOAD', `inference thread failed to start: ${err.message}`, { cause: err }));
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+    });
+  }
+
+  get alive(): boolean {
+    return !this.#dead && !this.#closing;
+  }
+
+  run(req: BatchRequest): Promise<BatchOutput> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    if (this.#closing) return Promise.reject(new RobertaBatchError('E_SHUTDOWN', 'inference thread is closing'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      // The ids buffer is copied, not transferred: the batcher may need it again to split a failed batch.
+      this.#worker.postMessage({ type: 'run', id, req });
+    });
+  }
+
+  /** Releases the session and ends the thread; idempotent. Pending runs finish first. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#dead) {
+        await this.#worker.terminate();
+        return;
+      }
+      while (this.#pending.size) await new Promise((r) => setTimeout(r, 10));
+      const closed = new Promise<void>((resolve) => {
+        const t = setTimeout(() => resolve(), 5_000);
+        this.#worker.once('exit', () => { clearTimeout(t); resolve(); });
+      });
+      this.#worker.postMessage({ type: 'close' });
+      await closed;
+      await this.#worker.terminate();
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * A roberta-batch worker: BullMQ jobs in, one result record per document out.
+ *
+ * Main thread: BullMQ (fetching, lock renewal), validation, tokenization, the dynamic
+ * batcher, publishing, metrics. Inference thread: the onnxruntime session. Start-up checks
+ * everything that can be wrong with the model, tokenizer and Redis before taking any job.
+ */
+import { Worker as BullWorker, Queue, type Job } from 'bullmq';
+import { DocumentError, RobertaBatchError, errorMessage, type ErrorCode } from '../shared/errors.js';
+import { startMetricsServer, type MetricsServer } from '../shared/http-server.js';
+import { logger, type Logger } from '../shared/logger.js';
+import { createWorkerMetrics, type WorkerMetrics } from '../shared/metrics.js';
+import { resultsQueueName } from '../shared/queues.js';
+import { bullConnection, checkEvictionPolicy, redactRedisUrl, waitForRedis } from '../shared/redis.js';
+import type { WorkerConfig } from '../shared/config.js';
+import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
+import type { InferenceBackend } from './backend.js';
+import { DynamicBatcher } from './batcher.js';
+import { checkModelFile, resolveModelFile, type ModelInfo } from './engine.js';
+import { InferenceThread } from './inference-thread.js';
+import { embeddingFromVector, labelsFor, sentimentFromLogits } from './postprocess.js';
+import { ResultsPublisher } from './results-publisher.js';
+import { TokenizeQueue } from './tokenize-queue.js';
+import { loadWorkerTokenizer } from './model-setup.js';
+import type { RobertaTokenizer } from './tokenizer.js';
+
+export interface JobSummary {
+  ok: number;
+  failed: number;
+}
+
+export class RobertaWorker {
+  readonly config: WorkerConfig;
+  readonly metrics: WorkerMetrics;
+  readonly log: Logger;
+  #bull: BullWorker<DocJobData, JobSummary> | undefined;
+  #backend: InferenceBackend | undefined;
+  #tokenizer: RobertaTokenizer | undefined;
+  #tokenizeQueue: TokenizeQueue | undefined;
+  #batcher: DynamicBatcher | undefined;
+  #publisher: ResultsPublisher | undefined;
+  #server: MetricsServer | undefined;
+  #statsQueue: Queue | undefined;
+  #labels: string[] = [];
+  #modelLoaded = false;
+  #redisUp = false;
+  #shuttingDown = false;
+  #closing: Promise<void> | undefined;
+  #recentDone: number[] = [];
+
+  constructor(config: WorkerConfig, log: Logger = logger()) {
+    this.config = config;
+    this.log = log.child({ workerId: config.workerId });
+    this.metrics = createWorkerMetrics();
+  }
+
+  get modelInfo(): ModelInfo | undefined {
+    return this.#backend?.info;
+  }
+
+  get metricsPort(): number | undefined {
+    return this.#server?.port;
+  }
+
+  ready(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (!this.#modelLoaded) reasons.push('model not loaded');
+    if (!this.#redisUp) reasons.push('redis not connected');
+    if (this.#shuttingDown) reasons.push('shutting down');
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /** Starts serving: fails, consuming no job, if the model, tokenizer or Redis is unusable. */
+  async start(): Promise<void> {
+    const c = this.config;
+    if (c.metricsPort > 0 || c.metricsPort === 0) {
+      this.#server = await startMetricsServer({
+        host: c.metricsHost,
+        port: c.metricsPort,
+        registry: () => this.metrics.registry.metrics(),
+        contentType: this.metrics.registry.contentType,
+        health: this,
+        beforeScrape: () => this.#refreshQueueGauges(),
+      });
+      this.log.info({ url: `http://${c.metricsHost}:${this.#server.port}/metrics` }, 'metrics server listening');
+    }
+    await waitForRedis(c.redisUrl);
+    await checkEvictionPolicy(c.redisUrl, c.allowEviction);
+    this.#redisUp = true;
+
+    const modelFile = await resolveModelFile(c.model);
+    await checkModelFile(modelFile);
+    const { tokenizer, shape } = await loadWorkerTokenizer(modelFile, c);
+    const maxLength = shape.maxLength;
+    this.#tokenizer = tokenizer;
+
+    this.log.info({ model: modelFile, device: c.device, maxLength }, 'loading model');
+    this.#backend = await InferenceThread.start(modelFile, {
+      device: c.device,
+      graphOptimization: c.graphOptimization,
+      intraOpThreads: c.intraOpThreads,
+      interOpThreads: c.interOpThreads,
+      outputKind: c.outputKind,
+      skipHash: c.skipHash,
+    });
+    const info = this.#backend.info;
+    const wanted = c.task === 'sentiment' ? 'classification' : 'base';
+    if (info.signature.outputKind !== wanted) {
+      await this.#backend.close();
+      throw new RobertaBatchError('E_MODEL_TASK_MISMATCH', `${info.path} is a ${info.signature.outputKind} model, but --task ${c.task} needs a ${wanted} model`, {
+        hint: c.task === 'sentiment' ? 'use roberta-sequence-classification-9 (or any [batch, labels] model) for sentiment' : 'use roberta-base-11 (or any [batch, seq, hidden] model) for embed',
+      });
+    }
+    if (c.device.kind === 'auto' && info.device === 'cpu') this.log.warn({ device: c.device }, 'CUDA unavailable, --device auto fell back to CPU');
+    this.#labels = labelsFor(info.signature.numLabels ?? 2, c.labels);
+    this.metrics.modelInfo.set({ model: info.name, sha256: info.sha256, task: c.task, signature: info.signature.kind, device: info.device }, 1);
+    this.log.info({ model: info.name, sha256: info.sha256, signature: info.signature.kind, outputKind: info.signature.outputKind, device: info.device }, 'model loaded');
+
+    this.#tokenizeQueue = new TokenizeQueue(tokenizer, (s) => this.metrics.tokenizeSeconds.observe(s));
+    this.#batcher = new DynamicBatcher(
+      this.#backend,
+      {
+        maxBatchSize: c.maxBatchSize,
+        maxBatchTokens: c.maxBatchTokens,
+        maxWaitMs: c.maxWaitMs,
+        padId: tokenizer.padId,
+        // zoo signature: no attention mask, a padded row would change its result.
+        equalLengthOnly: info.signature.kind === 'zoo',
+        pooling: c.pooling,
+        normalize: c.normalize,
+      },
+      {
+        onBatch: (s) => {
+          this.metrics.batchSize.observe(s.rows);
+          this.metrics.batchPaddedTokens.observe(s.paddedTokens);
+          this.metrics.inferenceSeconds.observe(s.runMs / 1000);
+          this.metrics.tokens.inc({ kind: 'useful' }, s.usefulTokens);
+          this.metrics.tokens.inc({ kind: 'padded' }, s.paddedTokens);
+          this.log.debug({ batchId: s.batchId, rows: s.rows, seq: s.seq, runMs: Math.round(s.runMs) }, 'batch done');
+        },
+        onSplit: (rows, err) => {
+          this.metrics.batchesSplit.inc();
+          this.log.warn({ rows, reason: errorMessage(err) }, 'batch run failed: splitting it to isolate the failing document');
+        },
+      },
+    );
+
+    const connection = bullConnection(c.redisUrl);
+    this.#publisher = new ResultsPublisher(resultsQueueName(c.queue, c.resultsQueue), connection, c.prefix);
+    this.#statsQueue = new Queue(c.queue, { connection, prefix: c.prefix });
+    this.#bull = new BullWorker<DocJobData, JobSummary>(c.queue, (job) => this.#process(job), {
+      connection,
+      prefix: c.prefix,
+      autorun: false,
+      concurrency: c.concurrency || 4 * c.maxBatchSize,
+      lockDuration: c.lockDurationMs,
+      stalledInterval: c.stalledIntervalMs,
+      maxStalledCount: c.maxStalledCount,
+    });
+    this.#bull.on('error', (err) => {
+      this.#redisUp = false;
+      this.log.warn({ reason: err.message }, 'BullMQ worker error (reconnecting)');
+    });
+    this.#bull.on('ready', () => { this.#redisUp = true; });
+    this.#bull.on('stalled', (jobId) => {
+      this.metrics.stalledJobs.inc();
+      this.log.warn({ jobId }, 'job stalled (its lock expired); BullMQ moved it back to wait');
+    });
+    this.#modelLoaded = true;
+    this.metrics.ready.set(1);
+    void this.#bull.run().catch((err) => this.log.error({ reason: errorMessage(err) }, 'worker loop ended'));
+    this.log.info({ queue: c.queue, redis: redactRedisUrl(c.redisUrl), maxBatchSize: c.maxBatchSize, maxBatchTokens: c.maxBatchTokens, maxWaitMs: c.maxWaitMs }, 'worker ready');
+  }
+
+  async #process(job: Job<DocJobData, JobSummary>): Promise<JobSummary> {
+    const pickedAt = Date.now();
+    this.metrics.queueWaitSeconds.observe(Math.max(0, pickedAt - job.timestamp) / 1000);
+    const data = job.data as Partial<DocJobData> | undefined;
+    if (!data || !Array.isArray(data.docs) || data.docs.length === 0) {
+      throw new DocumentError('E_INPUT_INVALID', 'job data has no "docs" array (was it enqueued by roberta-batch?)');
+    }
+    const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    let records: ResultRecord[];
+    try {
+      records = await Promise.all(data.docs.map((doc) => this.#processDoc(doc, job, data.runId)));
+    } catch (err) {
+      // Not the document's fault (inference thread died, shutdown...): BullMQ retries the job.
+      // On the last attempt the failure is recorded so that every document ends with a reason.
+      if (!finalAttempt) throw err;
+      records = data.docs.map((doc) => this.#failed(doc, data.runId, 'E_INFERENCE', `gave up after ${job.attemptsMade + 1} attempts: ${errorMessage(err)}`));
+    }
+    await this.#publisher!.publish(records);
+    const end = Date.now();
+    let ok = 0;
+    for (const r of records) {
+      this.metrics.documents.inc({ status: r.status, task: this.config.task });
+      if (r.status === 'ok') ok++;
+      this.#recentDone.push(end);
+    }
+    this.metrics.endToEndSeconds.observe(Math.max(0, end - job.timestamp) / 1000);
+    if (records.length === 1 && records[0].status === 'failed') {
+      const f = records[0];
+      throw new DocumentError(f.code as ErrorCode, f.reason);
+    }
+    return { ok, failed: records.length - ok };
+  }
+
+  #failed(doc: Partial<DocumentInput>, runId: string | undefined, code: ErrorCode, reason: string): FailedRecord {
+    const info = this.#backend!.info;
+    return {
+      v: 1, status: 'failed', id: String(doc.id ?? ''), runId, meta: doc.meta,
+      model: { name: info.name, sha256: info.sha256 }, task: this.config.task,
+      workerId: this.config.workerId, finishedAt: new Date().toISOString(), code, reason,
+    };
+  }
+
+  /** Checks a document; returns its text or throws DocumentError (recorded, never retried). */
+  #validate(doc: DocumentInput): string {
+    const t = doc.text;
+    if (typeof t !== 'string') {
+      throw new DocumentError('E_INPUT_INVALID', `text is ${t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t}, expected a string`);
+    }
+    const bytes = Buffer.byteLength(t, 'utf8');
+    if (bytes > this.config.maxDocBytes) {
+      throw new DocumentError('E_INPUT_TOO_LARGE', `text is ${bytes} bytes, over --max-doc-bytes ${this.config.maxDocBytes}`);
+    }
+    if (t.trim().length === 0) throw new DocumentError('E_INPUT_INVALID', t.length ? 'text is only whitespace' : 'text is empty');
+    if (!t.isWellFormed()) throw new DocumentError('E_INPUT_INVALID', 'text holds unpaired UTF-16 surrogates (not valid Unicode)');
+    if ((doc.meta as { invalidUtf8?: unknown } | undefined)?.invalidUtf8) {
+      throw new DocumentError('E_INPUT_INVALID', 'the input line was not valid UTF-8; re-enqueue with --encoding latin1 if the file is latin-1');
+    }
+    return t;
+  }
+
+  async #processDoc(doc: DocumentInput, job: Job, runId: string | undefined): Promise<ResultRecord> {
+    if (typeof doc?.id !== 'string' || doc.id.length === 0) {
+      return this.#failed(doc ?? {}, runId, 'E_INPUT_INVALID', 'document has no id');
+    }
+    try {
+      const text = this.#validate(doc);
+      const enc = await this.#tokenizeQueue!.encode(text);
+      const res = await this.#batcher!.submit(enc.ids);
+      const info = this.#backend!.info;
+      const rec: OkRecord = {
+        v: 1, status: 'ok', id: doc.id, runId, meta: doc.meta,
+        model: { name: info.name, sha256: info.sha256 }, task: this.config.task,
+        workerId: this.config.workerId, finishedAt: new Date().toISOString(),
+        tokenCount: enc.tokenCount, truncated: enc.truncated, windows: 1, batchSize: res.batchSize,
+        timings: { endToEndMs: Date.now() - job.timestamp, batchWaitMs: Math.round(res.waitMs), inferenceMs: Math.round(res.runMs) },
+      };
+      if (this.config.task === 'sentiment') rec.sentiment = sentimentFromLogits(res.vector, this.#labels);
+      else rec.embedding = embeddingFromVector(res.vector, this.config.pooling, this.config.normalize);
+      return rec;
+    } catch (err) {
+      if (err instanceof DocumentError) return this.#failed(doc, runId, err.code, err.message.replace(/^E_[A-Z_]+: /, ''));
+      throw err;
+    }
+  }
+
+  async #refreshQueueGauges(): Promise<void> {
+    if (!this.#statsQueue) return;
+    const counts = await this.#statsQueue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+    for (const [state, n] of Object.entries(counts)) this.metrics.queueJobs.set({ queue: this.config.queue, state }, n);
+    const now = Date.now();
+    this.#recentDone = this.#recentDone.filter((t) => now - t <= 60_000);
+    const rate = this.#recentDone.length / 60;
+    this.metrics.docsPerSecond.set(rate);
+    const backlog = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+    // No measured rate yet: report the backlog itself so an autoscaler still sees work.
+    this.metrics.drainSeconds.set({ queue: this.config.queue }, rate > 0 ? backlog / rate : backlog);
+  }
+
+  /**
+   * Graceful shutdown, idempotent: readiness off, stop fetching, finish the jobs in flight
+   * (their batches run to the end and their results are published), then release the model,
+   * Redis and HTTP. Jobs still unfinished after `shutdownGraceMs` are left to BullMQ's
+   * stalled-job recovery: their locks expire and another worker takes them.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#shuttingDown = true;
+      this.metrics.ready.set(0);
+      this.log.info({ graceMs: this.config.shutdownGraceMs }, 'shutting down: finishing jobs in flight');
+      const drain = (async () => {
+        await this.#bull?.close();
+        await this.#batcher?.close();
+        await this.#publisher?.close();
+      })();
+      const timedOut = await Promise.race([
+        drain.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), this.config.shutdownGraceMs).unref()),
+      ]);
+      if (timedOut) {
+        this.log.warn('grace period over: jobs still in flight will be recovered by another worker');
+        await this.#bull?.close(true).catch(() => {});
+      }
+      await this.#statsQueue?.close().catch(() => {});
+      await this.#backend?.close().catch(() => {});
+      await this.#server?.close();
+      this.metrics.stop();
+      this.log.info('worker stopped');
+    })();
+    return this.#closing;
+  }
+}
+
