@@ -295,7 +295,7 @@ function httpError(status: number, url: string, retryAfter: string | null): Erro
     return new TransientError(`HTTP ${status} from ${url}`, parseRetryAfter(retryAfter), status);
   }
   const hint = status === 404
-    ? `the file is not at this URL; if you use a mirror (${MODEL_MIRROR_ENV} or --base-url), check that it has the layout in docs/MODELS.md`
+    ? `the file is not at this URL; if you use a mirror (${MODEL_MIRROR_ENV} or baseUrl), check that it has the layout in docs/MODELS.md`
     : status === 401 || status === 403
       ? 'the server refused access; a mirror or proxy may need credentials, or the file may have moved'
       : 'the server rejected the request; check the URL';

@@ -120,7 +120,7 @@ export function getModel(name: string): ModelEntry {
   if (isKnownModel(name)) return MODELS[name];
   const known = Object.keys(MODELS).join(', ');
   throw new RobertaBatchError('E_CONFIG', `unknown model "${name}": expected one of ${known}`, {
-    hint: 'run `roberta-batch models list` for the models that can be fetched; a local .onnx file is passed to the worker with --model',
+    hint: 'only registry models can be fetched by name; a bundle folder of your own is passed to the worker with --model (docs/MODELS.md)',
     context: { model: name },
   });
 }
@@ -138,7 +138,7 @@ export function resolveUrl(file: RemoteFile, baseUrl?: string, env: NodeJS.Proce
     parsed = new URL(base);
   } catch (cause) {
     throw new RobertaBatchError('E_CONFIG', `model mirror "${base}" is not a URL`, {
-      hint: `set ${MODEL_MIRROR_ENV} or --base-url to an http(s) URL such as https://mirror.example/roberta`,
+      hint: `set ${MODEL_MIRROR_ENV} (or the baseUrl option) to an http(s) URL such as https://mirror.example/roberta`,
       cause,
     });
   }
