@@ -31,16 +31,3 @@ export const RESULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: false,
 };
 
-/**
- * BullMQ job id for a document id. BullMQ refuses custom ids that look like integers ("17")
- * and ids containing ':' (its key separator); such ids, and ids starting with '~', are
- * encoded as '~' + base64url(utf-8), which keeps the mapping one-to-one.
- */
-export function jobIdForDoc(docId: string): string {
-  const safe = !/^-?\d+$/.test(docId) && !docId.includes(':') && !docId.startsWith('~') && docId.length > 0;
-  return safe ? docId : `~${Buffer.from(docId, 'utf8').toString('base64url')}`;
-}
-
-export function docIdForJob(jobId: string): string {
-  return jobId.startsWith('~') ? Buffer.from(jobId.slice(1), 'base64url').toString('utf8') : jobId;
-}

@@ -5,7 +5,8 @@
  * and since the result's job id is the document id, publishing twice stores it once.
  */
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { jobIdForDoc, RESULT_JOB_OPTIONS } from '../shared/queues.js';
+import { jobIdForDocument } from '../producer/job-id.js';
+import { RESULT_JOB_OPTIONS } from '../shared/queues.js';
 import type { ResultRecord } from '../shared/types.js';
 
 interface PendingPublish {
@@ -45,7 +46,7 @@ export class ResultsPublisher {
     const batch = this.#pending.splice(0);
     if (!batch.length) return;
     const jobs = batch.flatMap((p) =>
-      p.records.map((r) => ({ name: r.status, data: r, opts: { ...RESULT_JOB_OPTIONS, jobId: jobIdForDoc(r.id) } })),
+      p.records.map((r) => ({ name: r.status, data: r, opts: { ...RESULT_JOB_OPTIONS, jobId: jobIdForDocument(r.id) } })),
     );
     const done = this.queue.addBulk(jobs).then(
       () => batch.forEach((p) => p.resolve()),

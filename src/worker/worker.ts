@@ -226,9 +226,6 @@ export class RobertaWorker {
     }
     if (t.trim().length === 0) throw new DocumentError('E_INPUT_INVALID', t.length ? 'text is only whitespace' : 'text is empty');
     if (!t.isWellFormed()) throw new DocumentError('E_INPUT_INVALID', 'text holds unpaired UTF-16 surrogates (not valid Unicode)');
-    if ((doc.meta as { invalidUtf8?: unknown } | undefined)?.invalidUtf8) {
-      throw new DocumentError('E_INPUT_INVALID', 'the input line was not valid UTF-8; re-enqueue with --encoding latin1 if the file is latin-1');
-    }
     return t;
   }
 

@@ -1,0 +1,95 @@
+import { Command, Option } from 'commander';
+import { RobertaBatchError } from '../../shared/errors.js';
+import { isPresetName, type ModelHead, type ModelSignature } from '../../model/config.js';
+import { fetchModel, stderrProgress } from '../../model/fetch.js';
+import { generateModel } from '../../model/generate.js';
+import { listModels } from '../../model/registry.js';
+import { readOnnxSummary } from '../../model/summary.js';
+import { OnnxEngine, resolveModelFile } from '../../worker/engine.js';
+import { runCommand } from '../options.js';
+
+export function modelsCommand(): Command {
+  const models = new Command('models').description('Fetch, generate and inspect RoBERTa ONNX models');
+
+  models
+    .command('fetch')
+    .description(`Download a model bundle (model.onnx + tokenizer) into <dir>/<name>: resumable, sha256-verified. Known: ${listModels().map((m) => m.name).join(', ')}`)
+    .argument('<name>', 'model name')
+    .option('--dir <dir>', 'folder receiving <name>/', 'models')
+    .option('--base-url <url>', 'mirror serving the same paths (env ROBERTA_BATCH_MODEL_MIRROR)')
+    .action((name: string, opts: { dir: string; baseUrl?: string }) =>
+      runCommand(async () => {
+        const b = await fetchModel(name, { dir: opts.dir, baseUrl: opts.baseUrl, onProgress: stderrProgress() });
+        process.stdout.write(`${b.name}: ${b.model} (${b.downloaded.length ? `downloaded ${b.downloaded.length} files` : 'already complete'})\n`);
+      }),
+    );
+
+  models
+    .command('generate')
+    .description('Write a RoBERTa-architecture ONNX model with deterministic RANDOM weights (scores are meaningless: for tests and benchmarks)')
+    .addOption(new Option('--preset <preset>', 'tiny (fast, tests) | base (exact roberta-base shape, ~500 MB)').default('tiny'))
+    .addOption(new Option('--head <head>', 'sequence-classification | base').default('sequence-classification'))
+    .addOption(new Option('--signature <sig>', 'zoo (input_ids only) | hf (input_ids + attention_mask)').default('zoo'))
+    .option('--seed <n>', 'weight seed', '42')
+    .requiredOption('--out <file>', 'destination .onnx file')
+    .action((opts: { preset: string; head: string; signature: string; seed: string; out: string }) =>
+      runCommand(async () => {
+        const errs: string[] = [];
+        if (!isPresetName(opts.preset)) errs.push(`  --preset "${opts.preset}": expected tiny or base`);
+        if (opts.head !== 'sequence-classification' && opts.head !== 'base') errs.push(`  --head "${opts.head}": expected sequence-classification or base`);
+        if (opts.signature !== 'zoo' && opts.signature !== 'hf') errs.push(`  --signature "${opts.signature}": expected zoo or hf`);
+        if (!/^\d+$/.test(opts.seed)) errs.push(`  --seed "${opts.seed}": expected a non-negative integer`);
+        if (errs.length) throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n${errs.join('\n')}`);
+        const t0 = performance.now();
+        const g = await generateModel({
+          preset: opts.preset as 'tiny' | 'base', head: opts.head as ModelHead, signature: opts.signature as ModelSignature,
+          seed: Number(opts.seed), out: opts.out,
+        });
+        process.stdout.write(`${g.path}: ${(g.bytes / 1e6).toFixed(1)} MB, sha256 ${g.sha256}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n` +
+          'random weights: scores are meaningless (for tests and benchmarks)\n');
+      }),
+    );
+
+  models
+    .command('inspect')
+    .description('Print the signature the engine detects (inputs, outputs, task, vocabulary and position rows)')
+    .argument('<file>', 'ONNX file or model folder')
+    .option('--json', 'print JSON')
+    .action((file: string, opts: { json?: boolean }) =>
+      runCommand(async () => {
+        const f = await resolveModelFile(file);
+        const engine = await OnnxEngine.open(f, { device: { kind: 'cpu' }, graphOptimization: 'disabled', intraOpThreads: 1, interOpThreads: 1, skipHash: true });
+        const summary = await readOnnxSummary(f).catch(() => undefined);
+        await engine.close();
+        const s = engine.info.signature;
+        const report = {
+          file: f,
+          signature: s.kind,
+          task: s.outputKind === 'classification' ? 'sentiment' : 'embed',
+          inputs: s.inputs,
+          outputs: s.outputs,
+          numLabels: s.numLabels,
+          hiddenSize: s.hiddenSize,
+          vocabRows: summary?.wordEmbeddingRows,
+          maxLength: summary?.positionEmbeddingRows ? summary.positionEmbeddingRows - 2 : undefined,
+          generated: summary?.metadata?.['roberta_batch.generated'] === 'true',
+        };
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          return;
+        }
+        const fmt = (v: { name: string; type: string; shape: (number | string)[] }) => `${v.name} ${v.type} [${v.shape.join(', ')}]`;
+        process.stdout.write([
+          `${f}`,
+          `  signature  ${s.kind}${s.kind === 'zoo' ? ' (input_ids only: batches hold equal-length documents)' : ' (with attention_mask)'}`,
+          `  task       ${report.task} (${s.outputKind}${s.numLabels ? `, ${s.numLabels} labels` : ''}${s.hiddenSize ? `, hidden ${s.hiddenSize}` : ''})`,
+          `  inputs     ${s.inputs.map(fmt).join('; ')}`,
+          `  outputs    ${s.outputs.map(fmt).join('; ')}`,
+          `  vocab rows ${report.vocabRows ?? 'unknown'}, max length ${report.maxLength ?? 'unknown'}`,
+          report.generated ? '  GENERATED by roberta-batch: random weights, meaningless scores' : '',
+          '',
+        ].filter((l) => l !== '').join('\n') + '\n');
+      }),
+    );
+  return models;
+}

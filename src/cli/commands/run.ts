@@ -1,0 +1,74 @@
+import { Command, Option } from 'commander';
+import { parseConfig, workerSchema } from '../../shared/config.js';
+import { logger } from '../../shared/logger.js';
+import type { Task } from '../../shared/types.js';
+import { defaultModelFor } from '../../model/quickstart.js';
+import { runPipeline, type RunSummary } from '../../pipeline/run.js';
+import type { InputEncoding, InputFormatOption } from '../../producer/readers.js';
+import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, runCommand } from '../options.js';
+
+function printSummary(s: RunSummary): void {
+  const lines = [
+    '',
+    `roberta-batch run ${s.runId} — ${s.model ? `${s.model.name} (${s.model.signature}, ${s.model.device})` : ''}`,
+    `  documents   ${s.documents}  (succeeded ${s.succeeded}, failed ${s.failed}${s.rejectedLines ? `, of which ${s.rejectedLines} rejected input lines` : ''}${s.alreadyQueued ? `, ${s.alreadyQueued} duplicates skipped` : ''})`,
+    ...Object.entries(s.failuresByCode).map(([code, n]) => `    ${code}: ${n}`),
+    `  throughput  ${s.documentsPerSecond.toFixed(1)} docs/s, ${s.tokensPerSecond.toFixed(0)} tokens/s over ${s.elapsedSeconds.toFixed(1)} s (model load included)`,
+    `  batching    mean batch ${s.meanBatchSize.toFixed(1)} docs, padding ${(s.paddingFraction * 100).toFixed(1)}% of computed tokens`,
+    `  latency     p50 ${s.latencyP50Ms.toFixed(0)} ms, p95 ${s.latencyP95Ms.toFixed(0)} ms (enqueue to result)`,
+    `  results     ${s.out}`,
+    `  failures    ${s.errorsOut}`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+export function runCommandDef(): Command {
+  const cmd = new Command('run')
+    .description('Score one input file end to end: Redis (REDIS_URL, else 127.0.0.1:6379, else a private redis-server), workers, producer, export, summary. Exit 0 when every document has a result or a recorded failure.')
+    .argument('<input>', 'JSON Lines, CSV or text file (one document per line), or - for stdin')
+    .requiredOption('--out <file>', 'JSON Lines file for the results')
+    .addOption(new Option('--errors-out <file>', 'failures and rejected lines (default <out>.errors.jsonl)'))
+    .addOption(new Option('--workers <n>', 'worker instances (each with its own onnxruntime session)').default('1'))
+    .addOption(new Option('--format <format>', 'auto | jsonl | csv | text').default('auto'))
+    .option('--id-field <name>', 'field holding the document id', 'id')
+    .option('--text-field <name>', 'field holding the text', 'text')
+    .option('--auto-id', 'number documents without an id as <file>:<line>')
+    .addOption(new Option('--encoding <enc>', 'utf8 | latin1').default('utf8'))
+    .addOption(new Option('--docs-per-job <n>', 'documents packed into one job').default('1'))
+    .option('--keep-queues', 'keep the run queue and its results in Redis afterwards');
+  addFlags(cmd, [...CONNECTION_FLAGS, ...WORKER_FLAGS.filter(([f]) => f !== 'model')]);
+  cmd.addOption(new Option('--model <path>', 'ONNX model file or folder (default: models/<zoo model> if fetched, else a generated test model) [env RB_MODEL]'));
+  cmd.action((input: string, opts: Record<string, unknown>) =>
+    runCommand(async () => {
+      const task = (opts.task ?? process.env.RB_TASK ?? 'sentiment') as Task;
+      let model = (opts.model as string | undefined) ?? process.env.RB_MODEL;
+      if (!model && (task === 'sentiment' || task === 'embed')) model = (await defaultModelFor(task)).model;
+      const flags = { ...pick(opts, [...CONNECTION_FLAGS, ...WORKER_FLAGS]), model, metricsPort: opts.metricsPort ?? 0 };
+      const config = parseConfig(workerSchema, flags);
+      const explicitQueue = opts.queue !== undefined || process.env.RB_QUEUE !== undefined;
+      const summary = await runPipeline({
+        input,
+        out: String(opts.out),
+        errorsOut: opts.errorsOut as string | undefined,
+        workers: Math.max(1, Number(opts.workers)),
+        keepQueues: Boolean(opts.keepQueues),
+        queue: explicitQueue ? config.queue : undefined,
+        reader: {
+          format: opts.format as InputFormatOption,
+          idField: String(opts.idField),
+          textField: String(opts.textField),
+          autoId: Boolean(opts.autoId),
+          encoding: opts.encoding as InputEncoding,
+        },
+        docsPerJob: Math.max(1, Number(opts.docsPerJob)),
+        redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
+        worker: config,
+      });
+      printSummary(summary);
+      logger().flush?.();
+      return 0;
+    }),
+  );
+  return cmd;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * roberta-batch: bulk RoBERTa inference over BullMQ. Each command parses its flags and calls
+ * the library under src/producer, src/worker, src/pipeline and src/model.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { enqueueCommand } from './commands/enqueue.js';
+import { modelsCommand } from './commands/models.js';
+import { resultsCommand } from './commands/results.js';
+import { runCommandDef } from './commands/run.js';
+import { workerCommand } from './commands/worker.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('roberta-batch')
+  .description('Bulk RoBERTa inference (sentiment, embeddings) over Redis/BullMQ with dynamic batching on onnxruntime')
+  .version(pkg.version)
+  .showHelpAfterError();
+
+program.addCommand(runCommandDef());
+program.addCommand(enqueueCommand());
+program.addCommand(workerCommand());
+program.addCommand(resultsCommand());
+program.addCommand(modelsCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,76 @@
+/**
+ * Flag definitions shared by the commands that start workers (`worker`, `run`, `bench`).
+ * Each flag names its environment variable in --help; the schema in src/shared/config.ts
+ * holds the defaults and the validation.
+ */
+import { Command, Option } from 'commander';
+import { envName } from '../shared/config.js';
+import { RobertaBatchError, errorMessage } from '../shared/errors.js';
+import { logger } from '../shared/logger.js';
+
+type Flag = [field: string, flags: string, description: string];
+
+export const CONNECTION_FLAGS: Flag[] = [
+  ['redisUrl', '--redis-url <url>', 'Redis URL: redis://[user:password@]host:port[/db], rediss:// for TLS (default redis://127.0.0.1:6379)'],
+  ['queue', '--queue <name>', 'BullMQ queue holding the documents (default roberta)'],
+  ['prefix', '--prefix <prefix>', 'BullMQ key prefix; use a hash tag such as {rb} on Redis Cluster (default bull)'],
+  ['resultsQueue', '--results-queue <name>', 'queue receiving one result per document (default <queue>-results)'],
+  ['allowEviction', '--allow-eviction', 'accept a Redis whose maxmemory-policy may evict (and so lose) jobs'],
+];
+
+export const WORKER_FLAGS: Flag[] = [
+  ['task', '--task <task>', 'sentiment | embed (default sentiment)'],
+  ['model', '--model <path>', 'ONNX model file, or a folder holding model.onnx (+ tokenizer files)'],
+  ['tokenizer', '--tokenizer <dir>', 'folder with tokenizer.json or vocab.json + merges.txt (default: the model folder)'],
+  ['device', '--device <device>', 'cpu | cuda:N | auto (CUDA if it loads, else CPU) (default cpu)'],
+  ['maxBatchSize', '--max-batch-size <n>', 'documents per batch at most (default 32)'],
+  ['maxBatchTokens', '--max-batch-tokens <n>', 'padded tokens (rows x longest) per batch at most (default 16384)'],
+  ['maxWaitMs', '--max-wait-ms <ms>', 'send a batch once its first document waited this long (default 20)'],
+  ['concurrency', '--concurrency <n>', 'jobs held at once; 0 = 4 x max-batch-size (default 0)'],
+  ['maxLength', '--max-length <n>', 'tokens per document incl. <s> </s>; longer texts are truncated (default: the model maximum, 512)'],
+  ['pooling', '--pooling <mode>', 'embed: mean | cls | pooler (default mean)'],
+  ['normalize', '--normalize', 'embed: L2-normalise embeddings'],
+  ['labels', '--labels <list>', 'sentiment: comma-separated label names by logit index (default negative,positive)'],
+  ['outputKind', '--output-kind <kind>', 'override output detection: classification | base'],
+  ['graphOptimization', '--graph-optimization <level>', 'onnxruntime graph optimisation: disabled | basic | extended | all (default all)'],
+  ['intraOpThreads', '--intra-op-threads <n>', 'onnxruntime threads inside an operator; 0 = one per core (default 0)'],
+  ['interOpThreads', '--inter-op-threads <n>', 'onnxruntime threads across operators; 0 = default (default 0)'],
+  ['metricsPort', '--metrics-port <port>', 'port of /metrics, /healthz, /readyz; 0 = any free port (default 9464)'],
+  ['metricsHost', '--metrics-host <addr>', 'address the metrics server binds (default 127.0.0.1; 0.0.0.0 in containers)'],
+  ['lockDurationMs', '--lock-duration-ms <ms>', 'BullMQ job lock, renewed every half of it (default 60000)'],
+  ['stalledIntervalMs', '--stalled-interval-ms <ms>', 'how often expired locks are checked (default 30000)'],
+  ['maxStalledCount', '--max-stalled-count <n>', 'times a job may stall before it fails (default 2)'],
+  ['shutdownGraceMs', '--shutdown-grace-ms <ms>', 'time to finish jobs in flight after SIGTERM (default 25000)'],
+  ['maxDocBytes', '--max-doc-bytes <n>', 'documents over this many UTF-8 bytes fail with E_INPUT_TOO_LARGE (default 1048576)'],
+  ['workerId', '--worker-id <id>', 'name in logs and result records (default <hostname>-<pid>)'],
+  ['skipHash', '--skip-hash', 'do not sha256 the model file at start (results then say "unhashed")'],
+];
+
+export function addFlags(cmd: Command, flags: Flag[]): Command {
+  for (const [field, f, desc] of flags) cmd.addOption(new Option(f, `${desc} [env ${envName(field)}]`));
+  return cmd;
+}
+
+/** Commander's parsed options restricted to the given fields. */
+export function pick(opts: Record<string, unknown>, flags: Flag[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field] of flags) if (opts[field] !== undefined) out[field] = opts[field];
+  return out;
+}
+
+/**
+ * Runs a command body: errors print as `E_CODE: message — hint` without a stack trace;
+ * exit code 2 for invalid configuration, 1 for everything else.
+ */
+export async function runCommand(body: () => Promise<number | void>): Promise<never> {
+  try {
+    const code = await body();
+    process.exit(code ?? 0);
+  } catch (err) {
+    const code = err instanceof RobertaBatchError ? err.code : undefined;
+    if (err instanceof RobertaBatchError) process.stderr.write(`${err.describe()}\n`);
+    else process.stderr.write(`error: ${errorMessage(err)}\n${(err as Error)?.stack ?? ''}\n`);
+    logger().flush?.();
+    process.exit(code === 'E_CONFIG' ? 2 : 1);
+  }
+}
