@@ -2,10 +2,11 @@
  * `roberta-batch run`: the whole pipeline in one process, for one input file.
  * Redis (found or started) → workers (model loaded first) → producer → exporter → summary.
  *
- * Each run uses its own queue (`run-<runId>`, removed afterwards) unless --queue names one,
+ * Each run uses its own queue (named by its run id, removed afterwards) unless --queue names one,
  * so two runs over the same file both produce complete outputs.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { Queue } from 'bullmq';
 import type { Histogram } from 'prom-client';
 import type { WorkerConfig } from '../shared/config.js';
@@ -79,8 +80,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const started = performance.now();
   const redis = await ensureRedis(opts.redisUrl);
   const runId = generateRunId();
-  const queue = opts.queue ?? `run-${runId}`;
+  const queue = opts.queue ?? runId;
   const errorsOut = opts.errorsOut ?? errorsPathFor(opts.out);
+  mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+  mkdirSync(path.dirname(path.resolve(errorsOut)), { recursive: true });
   if (!opts.queue) {
     rmSync(opts.out, { force: true });
     rmSync(errorsOut, { force: true });
