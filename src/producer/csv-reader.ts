@@ -178,7 +178,7 @@ export async function* readCsv(lines: AsyncIterable<RawLine>, opts: CsvOptions, 
         replay.unshift(line);
         return abandon(`within ${opts.maxLineBytes} bytes`);
       }
-      return [...flushBlock(), lineError(line.lineNo, 'E_INPUT_TOO_LARGE', `line is ${line.overlongBytes} bytes, over the ${opts.maxLineBytes}-byte limit for one line`)];
+      return [...flushBlock(), lineError(line.lineNo, 'E_INPUT_TOO_LARGE', `line is ${line.overlongBytes} bytes, over the ${opts.maxLineBytes}-byte limit for one line (3 × --max-job-bytes)`)];
     }
     const quotes = countQuotes(line.text);
     if (open) {

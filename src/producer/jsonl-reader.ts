@@ -25,7 +25,7 @@ function jsonReason(err: unknown): string {
 export async function* readJsonl(lines: AsyncIterable<RawLine>, opts: JsonlOptions, stats: ReaderStats): AsyncGenerator<ReadItem> {
   for await (const { lineNo, bytes, overlongBytes } of lines) {
     if (overlongBytes !== undefined) {
-      yield lineError(lineNo, 'E_INPUT_TOO_LARGE', `line is ${overlongBytes} bytes, over the ${opts.maxLineBytes}-byte limit for one line`);
+      yield lineError(lineNo, 'E_INPUT_TOO_LARGE', `line is ${overlongBytes} bytes, over the ${opts.maxLineBytes}-byte limit for one line (3 × --max-job-bytes)`);
       continue;
     }
     const decoded = decodeLine(bytes, opts.encoding);

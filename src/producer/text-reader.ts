@@ -16,7 +16,7 @@ export async function* readText(lines: AsyncIterable<RawLine>, opts: TextOptions
   for await (const { lineNo, bytes, overlongBytes } of lines) {
     const id = autoIdFor(opts.idPrefix, lineNo);
     if (overlongBytes !== undefined) {
-      yield lineError(lineNo, 'E_INPUT_TOO_LARGE', `line is ${overlongBytes} bytes, over the ${opts.maxLineBytes}-byte limit for one line`, id);
+      yield lineError(lineNo, 'E_INPUT_TOO_LARGE', `line is ${overlongBytes} bytes, over the ${opts.maxLineBytes}-byte limit for one line (3 × --max-job-bytes)`, id);
       continue;
     }
     const decoded = decodeLine(bytes, opts.encoding);

@@ -23,5 +23,5 @@ test('readers report an overlong line as E_INPUT_TOO_LARGE with its line number'
   const big = `{"id":"big","text":"${'x'.repeat(5000)}"}`;
   const { items } = await readAll(`{"id":"a","text":"a"}\n${big}\n{"id":"b","text":"b"}\n`, 'x.jsonl', { maxLineBytes: 1000 }, 100);
   expect(docs(items).map((d) => d.id)).toEqual(['a', 'b']);
-  expect(errors(items)).toEqual([{ lineNo: 2, code: 'E_INPUT_TOO_LARGE', message: 'line 2: line is 5022 bytes, over the 1000-byte limit for one line' }]);
+  expect(errors(items)).toEqual([{ lineNo: 2, code: 'E_INPUT_TOO_LARGE', message: 'line 2: line is 5022 bytes, over the 1000-byte limit for one line (3 × --max-job-bytes)' }]);
 });

@@ -1,0 +1,416 @@
+/**
+ * The producer: documents → BullMQ jobs, in chunks of `addBulk`, with backpressure.
+ *
+ * - Job id = document id (escaped where BullMQ forbids it, see job-id.ts), so enqueueing the
+ *   same document again is a no-op. With `docsPerJob > 1` the job id is derived from the packed
+ *   ids (`pack-<sha1>`): re-running the same file with the same packing is a no-op, dedup is per pack.
+ * - `alreadyQueued`: before each addBulk, one pipelined EXISTS per job hash tells which job
+ *   ids already exist (one round trip per chunk). Those jobs are not sent again; BullMQ's own
+ *   dedup still covers a producer racing us between EXISTS and addBulk. A job that was removed
+ *   from Redis (removeOnComplete, obliterate) is enqueued again.
+ * - Documents whose text is over `maxDocBytes` (1 MiB) are rejected here, with their line
+ *   number, rather than passed to a worker that would fail them: the user gets the line to fix
+ *   and Redis never holds the text. Jobs over `maxJobBytes` (2 MiB) are rejected likewise
+ *   (E_INPUT_TOO_LARGE); a pack is closed early rather than grown over the limit.
+ * - `strict`: the first malformed line aborts the run (E_INPUT_*, with its line number); the
+ *   chunk being collected is dropped, chunks sent before stay (a re-run skips them).
+ */
+import type { ConnectionOptions, JobsOptions } from 'bullmq';
+import { Queue } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { RobertaBatchError } from '../shared/errors.js';
+import { logger as rootLogger, type Logger } from '../shared/logger.js';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE, DOC_JOB_OPTIONS } from '../shared/queues.js';
+import { checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redisOptionsFromUrl, redactRedisUrl, waitForRedis } from '../shared/redis.js';
+import type { DocJobData, DocumentInput } from '../shared/types.js';
+import type { ReadItem, ReaderStats } from './document.js';
+import { ErrorsFile, type RejectedLine } from './errors-file.js';
+import { invalidIdReason, jobIdForDocument, jobIdForPack } from './job-id.js';
+import { readFile, type ReaderOptions } from './readers.js';
+
+/** BullMQ job name of document jobs (single documents and packs alike). */
+export const DOC_JOB_NAME = 'docs';
+
+export const ENQUEUE_DEFAULTS = {
+  queue: DEFAULT_QUEUE,
+  prefix: DEFAULT_PREFIX,
+  chunkSize: 1_000,
+  maxWaiting: 100_000,
+  docsPerJob: 1,
+  maxDocBytes: 1024 * 1024,
+  maxJobBytes: 2 * 1024 * 1024,
+  /** Poll interval of the waiting count while paused by backpressure, in ms. */
+  backpressurePollMs: 500,
+  /** How long to wait for Redis at start, in ms. */
+  redisWaitMs: 60_000,
+} as const;
+
+export interface EnqueueProgress {
+  read: number;
+  enqueued: number;
+  alreadyQueued: number;
+  rejected: number;
+  /** Input bytes read so far and the input size, when reading a file. */
+  bytesRead?: number;
+  totalBytes?: number;
+  /** Set while paused because the queue holds more than `maxWaiting` waiting jobs. */
+  waitingJobs?: number;
+}
+
+export interface EnqueueOptions {
+  /** Default: $REDIS_URL, else redis://127.0.0.1:6379. */
+  redisUrl?: string;
+  queue?: string;
+  prefix?: string;
+  /** Jobs per addBulk call (default 1000). */
+  chunkSize?: number;
+  /** Pause while the queue has more waiting jobs than this (default 100 000). */
+  maxWaiting?: number;
+  /** Documents per job (default 1). */
+  docsPerJob?: number;
+  /** Default: run-YYYYMMDD-HHMMSS-xxxx (UTC). */
+  runId?: string;
+  /** Merged over DOC_JOB_OPTIONS; `jobId` is not allowed (ids come from the documents). */
+  jobOptions?: Omit<JobsOptions, 'jobId'>;
+  /** Abort on the first malformed or rejected line. */
+  strict?: boolean;
+  /** Write malformed and rejected lines there as JSON Lines {lineNo, code, message, id?}. */
+  errorsOut?: string;
+  maxDocBytes?: number;
+  maxJobBytes?: number;
+  /** Accept a Redis whose maxmemory-policy may evict jobs (a warning instead of E_REDIS_CONFIG). */
+  allowEviction?: boolean;
+  redisWaitMs?: number;
+  backpressurePollMs?: number;
+  onProgress?: (p: EnqueueProgress) => void;
+  /** Stops reading; the documents already read are still sent, the summary says `aborted`. */
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+export interface EnqueueFileOptions extends EnqueueOptions, ReaderOptions {}
+
+export interface EnqueueSummary {
+  runId: string;
+  queue: string;
+  /** Documents and malformed lines read (blank lines not included). */
+  read: number;
+  /** Documents in jobs added by this run. */
+  enqueued: number;
+  /** Documents whose job (or pack) already existed, or repeated within the input. */
+  alreadyQueued: number;
+  /** Malformed or rejected lines (see errorsOut). */
+  rejected: number;
+  skippedBlank: number;
+  /** Jobs added (= enqueued with docsPerJob 1). */
+  jobs: number;
+  elapsedMs: number;
+  /** `read` per second of elapsed time. */
+  docsPerSecond: number;
+  aborted: boolean;
+  errorsOut?: string;
+}
+
+/** run-YYYYMMDD-HHMMSS-xxxx, UTC, sortable, unique enough for a human to tell runs apart. */
+export function generateRunId(now = new Date()): string {
+  const t = now.toISOString(); // 2024-05-01T12:34:56.789Z
+  return `run-${t.slice(0, 10).replace(/-/g, '')}-${t.slice(11, 19).replace(/:/g, '')}-${randomBytes(2).toString('hex')}`;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+interface PendingJob {
+  jobId: string;
+  data: DocJobData;
+}
+
+const PAUSE_LOG_EVERY_MS = 30_000;
+
+const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/**
+ * One producer connection set: a BullMQ Queue (addBulk) and one ioredis client (EXISTS and
+ * nothing else). `open()` once, `enqueue()` once or more, `close()` (idempotent) always.
+ */
+export class DocumentProducer {
+  readonly runId: string;
+  readonly #o: Required<Omit<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal' | 'runId'>> &
+    Pick<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal'>;
+  readonly #log: Logger;
+  #queue: Queue<DocJobData> | undefined;
+  #client: Redis | undefined;
+  #errors: ErrorsFile | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(opts: EnqueueOptions = {}) {
+    const d = ENQUEUE_DEFAULTS;
+    this.runId = opts.runId ?? generateRunId();
+    if (opts.jobOptions && 'jobId' in opts.jobOptions) {
+      throw new RobertaBatchError('E_CONFIG', 'jobOptions.jobId cannot be set', { hint: 'job ids are derived from document ids' });
+    }
+    this.#o = {
+      redisUrl: opts.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      queue: opts.queue ?? d.queue,
+      prefix: opts.prefix ?? d.prefix,
+      chunkSize: opts.chunkSize ?? d.chunkSize,
+      maxWaiting: opts.maxWaiting ?? d.maxWaiting,
+      docsPerJob: opts.docsPerJob ?? d.docsPerJob,
+      jobOptions: { ...DOC_JOB_OPTIONS, ...opts.jobOptions },
+      strict: opts.strict ?? false,
+      maxDocBytes: opts.maxDocBytes ?? d.maxDocBytes,
+      maxJobBytes: opts.maxJobBytes ?? d.maxJobBytes,
+      allowEviction: opts.allowEviction ?? false,
+      redisWaitMs: opts.redisWaitMs ?? d.redisWaitMs,
+      backpressurePollMs: opts.backpressurePollMs ?? d.backpressurePollMs,
+      logger: opts.logger ?? rootLogger(),
+      errorsOut: opts.errorsOut,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    };
+    for (const k of ['chunkSize', 'docsPerJob', 'maxDocBytes', 'maxJobBytes'] as const) {
+      if (!Number.isInteger(this.#o[k]) || this.#o[k] < 1) throw new RobertaBatchError('E_CONFIG', `${k} must be a positive integer, got ${this.#o[k]}`);
+    }
+    if (!Number.isInteger(this.#o.maxWaiting) || this.#o.maxWaiting < 0) {
+      throw new RobertaBatchError('E_CONFIG', `maxWaiting must be an integer >= 0, got ${this.#o.maxWaiting}`);
+    }
+    this.#log = this.#o.logger.child({ component: 'producer', queue: this.#o.queue, runId: this.runId });
+  }
+
+  /** Waits for Redis, refuses an evicting one, opens the queue and the errors file. */
+  async open(): Promise<void> {
+    const o = this.#o;
+    await waitForRedis(o.redisUrl, o.redisWaitMs);
+    await checkEvictionPolicy(o.redisUrl, o.allowEviction);
+    const client = connect(o.redisUrl);
+    client.on('error', (err) => this.#log.warn({ redis: redactRedisUrl(o.redisUrl), reason: err.message }, 'Redis connection error'));
+    this.#client = client;
+    await client.connect();
+    // ioredis options are what BullMQ passes to ioredis; its own RedisOptions type is narrower.
+    const queue = new Queue<DocJobData>(o.queue, { connection: redisOptionsFromUrl(o.redisUrl) as ConnectionOptions, prefix: o.prefix });
+    this.#queue = queue;
+    queue.on('error', (err) => this.#log.warn({ reason: err.message }, 'queue connection error'));
+    await queue.waitUntilReady();
+    if (o.errorsOut) this.#errors = await ErrorsFile.open(o.errorsOut);
+  }
+
+  /**
+   * Enqueues every document of `items`. Malformed items are counted, written to errorsOut,
+   * and skipped (or abort the run with `strict`).
+   */
+  async enqueue(items: AsyncIterable<ReadItem> | Iterable<ReadItem>, readerStats?: Readonly<ReaderStats>, totalBytes?: number): Promise<EnqueueSummary> {
+    const o = this.#o;
+    const queue = this.#queue;
+    const client = this.#client;
+    if (!queue || !client) throw new Error('DocumentProducer.enqueue() called before open()');
+    const started = performance.now();
+    const s = { read: 0, enqueued: 0, alreadyQueued: 0, rejected: 0, jobs: 0 };
+    let aborted = false;
+    let chunk: PendingJob[] = [];
+    const packOverhead = utf8Bytes(JSON.stringify({ v: 1, runId: this.runId, docs: [] } satisfies DocJobData));
+    let pack: { docs: DocumentInput[]; bytes: number; firstLine: number } | undefined;
+
+    const progress = (waitingJobs?: number) => {
+      if (!o.onProgress) return;
+      const p: EnqueueProgress = { read: s.read, enqueued: s.enqueued, alreadyQueued: s.alreadyQueued, rejected: s.rejected };
+      if (readerStats) p.bytesRead = readerStats.bytesRead;
+      if (totalBytes !== undefined) p.totalBytes = totalBytes;
+      if (waitingJobs !== undefined) p.waitingJobs = waitingJobs;
+      o.onProgress(p);
+    };
+
+    const reject = async (line: RejectedLine) => {
+      s.rejected += 1;
+      await this.#errors?.write(line);
+      if (o.strict) {
+        throw new RobertaBatchError(line.code, line.message, {
+          hint: 'fix that line, or run without --strict to skip malformed lines (and --errors-out FILE to list them)',
+          context: { lineNo: line.lineNo, ...(line.id !== undefined ? { id: line.id } : {}) },
+        });
+      }
+    };
+
+    /** Last "pausing" log line (ms): under steady backpressure the producer pauses every chunk. */
+    let lastPauseLog = -Infinity;
+    const waitForRoom = async () => {
+      for (;;) {
+        const waiting = await queue.getWaitingCount();
+        if (waiting <= o.maxWaiting || o.signal?.aborted) return;
+        if (performance.now() - lastPauseLog > PAUSE_LOG_EVERY_MS) {
+          lastPauseLog = performance.now();
+          this.#log.info({ waiting, maxWaiting: o.maxWaiting }, 'queue is full (waiting > --max-waiting): pausing until workers drain it');
+        }
+        progress(waiting);
+        await sleep(o.backpressurePollMs, o.signal);
+      }
+    };
+
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const jobs = chunk;
+      chunk = [];
+      await waitForRoom();
+      const pipeline = client.pipeline();
+      for (const j of jobs) pipeline.exists(queue.toKey(j.jobId));
+      const exists = (await pipeline.exec()) ?? [];
+      const fresh: PendingJob[] = [];
+      jobs.forEach((j, i) => {
+        const [err, n] = exists[i] ?? [null, 0];
+        if (err) throw err;
+        if (n === 1) s.alreadyQueued += j.data.docs.length;
+        else fresh.push(j);
+      });
+      if (fresh.length > 0) {
+        await queue.addBulk(fresh.map((j) => ({ name: DOC_JOB_NAME, data: j.data, opts: { ...o.jobOptions, jobId: j.jobId } })));
+        for (const j of fresh) s.enqueued += j.data.docs.length;
+        s.jobs += fresh.length;
+      }
+      progress();
+    };
+
+    /** Ids already in the chunk being collected: a repeat is counted, not sent twice. */
+    const inChunk = new Set<string>();
+    const push = async (job: PendingJob) => {
+      if (inChunk.has(job.jobId)) {
+        s.alreadyQueued += job.data.docs.length;
+        return;
+      }
+      inChunk.add(job.jobId);
+      chunk.push(job);
+      if (chunk.length >= o.chunkSize) {
+        inChunk.clear();
+        await flush();
+      }
+    };
+
+    const closePack = async () => {
+      if (!pack) return;
+      const docs = pack.docs;
+      pack = undefined;
+      await push({ jobId: jobIdForPack(docs.map((d) => d.id)), data: { v: 1, runId: this.runId, docs } });
+    };
+
+    const accept = async (lineNo: number, doc: DocumentInput) => {
+      const bad = typeof doc.id !== 'string' ? 'the id is not a string' : invalidIdReason(doc.id);
+      if (bad) return reject({ lineNo, code: 'E_INPUT_INVALID', message: `line ${lineNo}: ${bad}` });
+      if (typeof doc.text === 'string') {
+        const textBytes = utf8Bytes(doc.text);
+        if (textBytes > o.maxDocBytes) {
+          return reject({ lineNo, code: 'E_INPUT_TOO_LARGE', message: `line ${lineNo}: text is ${textBytes} bytes, over the ${o.maxDocBytes}-byte document limit (--max-doc-bytes)`, id: doc.id });
+        }
+      }
+      const docBytes = utf8Bytes(JSON.stringify(doc));
+      if (packOverhead + docBytes > o.maxJobBytes) {
+        return reject({ lineNo, code: 'E_INPUT_TOO_LARGE', message: `line ${lineNo}: job payload is ${packOverhead + docBytes} bytes, over the ${o.maxJobBytes}-byte job limit (--max-job-bytes)`, id: doc.id });
+      }
+      if (o.docsPerJob === 1) {
+        return push({ jobId: jobIdForDocument(doc.id), data: { v: 1, runId: this.runId, docs: [doc] } });
+      }
+      // Packs: `,` between documents; close the pack early rather than grow it over the limit.
+      if (pack && pack.bytes + 1 + docBytes > o.maxJobBytes) await closePack();
+      if (!pack) pack = { docs: [doc], bytes: packOverhead + docBytes, firstLine: lineNo };
+      else {
+        pack.docs.push(doc);
+        pack.bytes += 1 + docBytes;
+      }
+      if (pack.docs.length >= o.docsPerJob) await closePack();
+    };
+
+    this.#log.info({ redis: redactRedisUrl(o.redisUrl), docsPerJob: o.docsPerJob }, 'enqueue started');
+    for await (const item of items) {
+      if (o.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      s.read += 1;
+      if (item.error) await reject({ lineNo: item.lineNo, ...item.error });
+      else await accept(item.lineNo, item.doc);
+    }
+    await closePack();
+    await flush();
+    const elapsedMs = performance.now() - started;
+    const summary: EnqueueSummary = {
+      runId: this.runId,
+      queue: o.queue,
+      ...s,
+      skippedBlank: readerStats?.skippedBlank ?? 0,
+      elapsedMs: Math.round(elapsedMs),
+      docsPerSecond: Math.round((s.read * 1000) / Math.max(1, elapsedMs)),
+      aborted,
+    };
+    if (o.errorsOut) summary.errorsOut = o.errorsOut;
+    const { runId: _r, queue: _q, ...counts } = summary;
+    this.#log.info(counts, aborted ? 'enqueue aborted' : 'enqueue finished');
+    return summary;
+  }
+
+  /** Reverse order of open(): errors file, queue, client. Idempotent: every caller gets the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const steps: Array<[string, () => Promise<unknown> | undefined]> = [
+        ['errors file', () => this.#errors?.close()],
+        ['queue', () => this.#queue?.close()],
+        ['redis', () => this.#client?.quit().catch(() => this.#client?.disconnect())],
+      ];
+      for (const [what, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          this.#log.warn({ what, reason: (err as Error).message }, 'close failed');
+        }
+      }
+    })();
+    return this.#closing;
+  }
+}
+
+async function* asReadItems(source: AsyncIterable<DocumentInput> | Iterable<DocumentInput>): AsyncGenerator<ReadItem> {
+  let n = 0;
+  for await (const doc of source) {
+    n += 1;
+    yield { lineNo: n, doc };
+  }
+}
+
+/**
+ * Enqueues documents from any (async) iterable; "line numbers" in errors are 1-based positions.
+ * Opens and closes its own connections.
+ */
+export async function enqueueDocuments(
+  source: AsyncIterable<DocumentInput> | Iterable<DocumentInput>,
+  opts: EnqueueOptions = {},
+): Promise<EnqueueSummary> {
+  const producer = new DocumentProducer(opts);
+  try {
+    await producer.open();
+    return await producer.enqueue(asReadItems(source));
+  } finally {
+    await producer.close();
+  }
+}
+
+/** Reads `input` (a path or `-` for stdin; format by option or extension) and enqueues it. */
+export async function enqueueFile(input: string, opts: EnqueueFileOptions = {}): Promise<EnqueueSummary> {
+  // 3 × the job limit: JSON escapes (\u00e9 is 6 bytes for 2) may shrink a line that much, so no
+  // line whose job could fit is dropped, and a 10 GB line still costs at most this much memory.
+  const maxLineBytes = opts.maxLineBytes ?? 3 * (opts.maxJobBytes ?? ENQUEUE_DEFAULTS.maxJobBytes);
+  const reader = readFile(input, { ...opts, maxLineBytes });
+  const producer = new DocumentProducer(opts);
+  try {
+    await producer.open();
+    return await producer.enqueue(reader, reader.stats, reader.sizeBytes);
+  } finally {
+    reader.destroy();
+    await producer.close();
+  }
+}
