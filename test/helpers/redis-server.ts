@@ -47,8 +47,8 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-export async function startPrivateRedis(opts: { appendonly?: boolean; extraArgs?: string[] } = {}): Promise<PrivateRedis> {
-  const port = await freePort();
+export async function startPrivateRedis(opts: { appendonly?: boolean; extraArgs?: string[]; port?: number } = {}): Promise<PrivateRedis> {
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-redis-'));
   let child: ChildProcess | undefined;
   const args = [
