@@ -1,9 +1,9 @@
 /**
  * Trains the small byte-level BPE vocabulary the tests use instead of roberta-base's 50265
  * tokens, with the `tokenizers` trainer, and writes it in RoBERTa's layout: vocab.json,
- * merges.txt and tokenizer.json (the committed copy lives in test/fixtures/tokenizer/).
+ * merges.txt and tokenizer.json (the committed copy lives in models/sample-tokenizer/).
  *
- * Regenerate: `npx tsc -p tsconfig.build.json && node dist/model/train-tokenizer.js test/fixtures/tokenizer`
+ * Regenerate: `npx tsc -p tsconfig.build.json && node dist/model/train-tokenizer.js models/sample-tokenizer`
  *
  * The Node binding (0.23.2) has no trainer constructors: `Tokenizer.train(files)` always uses
  * the model's default BpeTrainer (vocab_size 30000, min_frequency 0, no special tokens, no
@@ -23,7 +23,7 @@ import { ROBERTA_SPECIAL_TOKENS, RobertaTokenizer } from '../worker/tokenizer.js
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export const DEFAULT_TRAINING_CORPUS = path.join(repoRoot, 'test/fixtures/tokenizer/sample-reviews.txt');
+export const DEFAULT_TRAINING_CORPUS = path.join(repoRoot, 'models/sample-tokenizer/sample-reviews.txt');
 
 export interface TrainTestTokenizerOptions {
   /** Plain-text files, one document a line. Default: the committed sample reviews. */
@@ -140,7 +140,7 @@ export async function trainTestTokenizer(outDir: string, opts: TrainTestTokenize
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outDir = path.resolve(process.argv[2] ?? path.join(repoRoot, 'test/fixtures/tokenizer'));
+  const outDir = path.resolve(process.argv[2] ?? path.join(repoRoot, 'models/sample-tokenizer'));
   const result = await trainTestTokenizer(outDir);
   console.error(`wrote ${result.vocabSize} tokens, ${result.merges} merges to ${outDir}`);
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(repoRoot, 'dist/cli/main.js');
-export const FIXTURE_TOKENIZER = path.join(repoRoot, 'test/fixtures/tokenizer');
+export const FIXTURE_TOKENIZER = path.join(repoRoot, 'models/sample-tokenizer');
 
 export interface Spawned {
   child: ChildProcess;

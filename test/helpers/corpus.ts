@@ -7,7 +7,7 @@ import path from 'node:path';
 import { repoRoot } from './cli.js';
 
 export function sampleSentences(): string[] {
-  return readFileSync(path.join(repoRoot, 'test/fixtures/tokenizer/sample-reviews.txt'), 'utf8')
+  return readFileSync(path.join(repoRoot, 'models/sample-tokenizer/sample-reviews.txt'), 'utf8')
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { RobertaTokenizer } from '../../src/worker/tokenizer.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const FIXTURE_TOKENIZER_DIR = path.join(repoRoot, 'test/fixtures/tokenizer');
+export const FIXTURE_TOKENIZER_DIR = path.join(repoRoot, 'models/sample-tokenizer');
 export const REAL_ROBERTA_DIR = path.resolve(repoRoot, '../shared/roberta-base');
 export const hasRealRoberta =
   existsSync(path.join(REAL_ROBERTA_DIR, 'vocab.json')) && existsSync(path.join(REAL_ROBERTA_DIR, 'merges.txt'));
