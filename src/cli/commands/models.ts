@@ -29,7 +29,7 @@ export function modelsCommand(): Command {
     .description('Write a RoBERTa-architecture ONNX model with deterministic RANDOM weights (scores are meaningless: for tests and benchmarks)')
     .addOption(new Option('--preset <preset>', 'tiny (fast, tests) | base (exact roberta-base shape, ~500 MB)').default('tiny'))
     .addOption(new Option('--head <head>', 'sequence-classification | base').default('sequence-classification'))
-    .addOption(new Option('--signature <sig>', 'zoo (input_ids only) | hf (input_ids + attention_mask)').default('zoo'))
+    .addOption(new Option('--signature <sig>', 'zoo (one int64 token-id input, no mask: like the ONNX Model Zoo files) | hf (input_ids + attention_mask)').default('zoo'))
     .option('--seed <n>', 'weight seed', '42')
     .requiredOption('--out <file>', 'destination .onnx file')
     .action((opts: { preset: string; head: string; signature: string; seed: string; out: string }) =>
