@@ -1,0 +1,94 @@
+/**
+ * Issue 3 / issue 4 point 4: bad documents fail their own job at once (no retries) with a
+ * recorded reason in the results queue; odd but valid text (NUL, control characters, emoji,
+ * non-Latin scripts, text longer than the model) is scored; the rest of the batch is unaffected.
+ */
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bullConnection } from '../../src/shared/redis.js';
+import type { DocJobData, ResultRecord } from '../../src/shared/types.js';
+import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { testModel } from '../helpers/models.js';
+import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
+
+const queue = uniqueQueueName('bad-docs');
+let worker: Spawned;
+let q: Queue<DocJobData>;
+let results: Queue<ResultRecord>;
+
+const bad: Record<string, unknown> = {
+  empty: '',
+  whitespace: ' \n\t  ',
+  number: 42,
+  null: null,
+  array: ['a', 'b'],
+  object: { text: 'nested' },
+  lone_surrogate: 'broken \ud800 text',
+  too_large: 'x'.repeat(300_000),
+};
+const good: Record<string, string> = {
+  nul_and_controls: 'before\u0000after\u0007\u001b[31m colour codes',
+  emoji: 'Loved it 😍🎬🍿 would watch again 👍',
+  cjk: '这部电影非常好看，演员的表演很出色。',
+  arabic: 'كان الفيلم رائعا جدا',
+  long: 'great acting and a moving story. '.repeat(400),
+  plain: 'A perfectly ordinary review.',
+};
+
+beforeAll(async () => {
+  q = new Queue<DocJobData>(queue, { connection: bullConnection(redisUrl()) });
+  results = new Queue<ResultRecord>(`${queue}-results`, { connection: bullConnection(redisUrl()) });
+  const all = { ...bad, ...good };
+  await q.addBulk(Object.entries(all).map(([id, text]) => ({
+    name: 'docs', data: { v: 1, docs: [{ id, text }] } as DocJobData, opts: { jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 100 } },
+  })));
+  // A job whose document has no id, and a job that is not a roberta-batch job at all.
+  await q.add('docs', { v: 1, docs: [{ text: 'no id here' }] } as unknown as DocJobData, { jobId: 'job-without-doc-id', attempts: 3 });
+  await q.add('docs', { hello: 'world' } as unknown as DocJobData, { jobId: 'foreign-job', attempts: 3 });
+  const model = await testModel('sequence-classification', 'hf');
+  worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash', '--max-doc-bytes', '200000', '--max-wait-ms', '200']);
+  await worker.waitForOutput(/worker ready/);
+});
+afterAll(async () => {
+  await stop(worker);
+  await q.close();
+  await results.close();
+  await removeQueues(queue);
+});
+
+it('records one clear failure per bad document and scores the odd-but-valid ones', async () => {
+  const total = Object.keys(bad).length + Object.keys(good).length + 2;
+  await waitFor(async () => {
+    const c = await q.getJobCounts('completed', 'failed');
+    return c.completed + c.failed === total;
+  }, 60_000);
+  const counts = await q.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
+  expect(counts).toEqual({ completed: Object.keys(good).length, failed: Object.keys(bad).length + 2, waiting: 0, active: 0, delayed: 0 });
+
+  for (const id of Object.keys(bad)) {
+    const job = await q.getJob(id);
+    expect(job!.attemptsMade, id).toBe(1); // unrecoverable: no useless retries
+    expect(job!.failedReason, id).toMatch(/^E_INPUT_(INVALID|TOO_LARGE): /);
+    const rec = (await results.getJob(id))!.data;
+    expect(rec).toMatchObject({ id, status: 'failed' });
+  }
+  expect((await q.getJob('too_large'))!.failedReason).toMatch(/E_INPUT_TOO_LARGE: text is 300000 bytes, over --max-doc-bytes 200000/);
+  expect((await q.getJob('number'))!.failedReason).toMatch(/text is number, expected a string/);
+  expect((await q.getJob('whitespace'))!.failedReason).toMatch(/only whitespace/);
+  expect((await q.getJob('lone_surrogate'))!.failedReason).toMatch(/surrogates/);
+  expect((await q.getJob('job-without-doc-id'))!.failedReason).toMatch(/E_INPUT_INVALID: document has no id/);
+  expect((await q.getJob('foreign-job'))!.failedReason).toMatch(/E_INPUT_INVALID: job data has no "docs" array/);
+
+  for (const id of Object.keys(good)) {
+    const rec = (await results.getJob(id))!.data;
+    expect(rec.status, id).toBe('ok');
+    if (rec.status === 'ok') {
+      expect(rec.sentiment!.label).toMatch(/^(negative|positive)$/);
+      expect(rec.truncated).toBe(id === 'long');
+      if (id === 'long') expect(rec.tokenCount).toBeGreaterThan(512);
+    }
+  }
+  // Document text is never logged.
+  expect(worker.output()).not.toContain('perfectly ordinary');
+  expect(worker.output()).not.toContain('colour codes');
+}, 90_000);
