@@ -1,14 +1,39 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two groups, run one after the other:
+ * - `main`: unit and integration tests, two files at a time (2-core machines);
+ * - `serial`: tests that measure latency or kill processes (`*.serial.test.ts`, test/chaos),
+ *   one file at a time, so that other tests' CPU load does not distort what they measure.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
-    // 2-core machines: process-level tests spawn workers of their own; keep parallelism low.
-    pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
+    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          exclude: ['**/*.serial.test.ts', '**/node_modules/**'],
+          poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'serial',
+          include: ['test/**/*.serial.test.ts', 'test/chaos/**/*.test.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

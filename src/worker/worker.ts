@@ -45,7 +45,7 @@ export class RobertaWorker {
   #modelLoaded = false;
   #redisUp = false;
   #shuttingDown = false;
-  #closing: Promise<void> | undefined;
+  #closing: Promise<boolean> | undefined;
   #recentDone: number[] = [];
 
   constructor(config: WorkerConfig, log: Logger = logger()) {
@@ -270,10 +270,11 @@ export class RobertaWorker {
   /**
    * Graceful shutdown, idempotent: readiness off, stop fetching, finish the jobs in flight
    * (their batches run to the end and their results are published), then release the model,
-   * Redis and HTTP. Jobs still unfinished after `shutdownGraceMs` are left to BullMQ's
-   * stalled-job recovery: their locks expire and another worker takes them.
+   * Redis and HTTP. Resolves `true` when clean; `false` when jobs were still unfinished after
+   * `shutdownGraceMs`: those are left to BullMQ's stalled-job recovery (their locks expire and
+   * another worker takes them) and the caller must end the process (see cli/signals.ts).
    */
-  close(): Promise<void> {
+  close(): Promise<boolean> {
     this.#closing ??= (async () => {
       this.#shuttingDown = true;
       this.metrics.ready.set(0);
@@ -287,15 +288,17 @@ export class RobertaWorker {
         drain.then(() => false),
         new Promise<boolean>((r) => setTimeout(() => r(true), this.config.shutdownGraceMs).unref()),
       ]);
-      if (timedOut) {
-        this.log.warn('grace period over: jobs still in flight will be recovered by another worker');
-        await this.#bull?.close(true).catch(() => {});
-      }
       await this.#statsQueue?.close().catch(() => {});
-      await this.#backend?.close().catch(() => {});
       await this.#server?.close();
       this.metrics.stop();
+      if (timedOut) {
+        // The inference thread is still inside session.run: it cannot be stopped from here.
+        this.log.warn('grace period over: jobs still in flight will be recovered by another worker');
+        return false;
+      }
+      await this.#backend?.close().catch(() => {});
       this.log.info('worker stopped');
+      return true;
     })();
     return this.#closing;
   }

@@ -3,16 +3,12 @@
  * is reported stalled, with a lock (2 s) much shorter than the batch: inference runs in its
  * own thread, so the main thread keeps renewing BullMQ locks.
  */
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
-import { PRESETS } from '../../src/model/config.js';
-import { generateModel } from '../../src/model/generate.js';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
-import { sampleSentences } from '../helpers/corpus.js';
-import { TEST_MODEL_DIR } from '../helpers/models.js';
+import { longDocs, slowModel } from '../helpers/slow-model.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 
 const queue = uniqueQueueName('long-batch');
@@ -23,16 +19,9 @@ afterEach(async () => {
 });
 
 it('answers /healthz fast and loses no lock while a multi-second batch runs', async () => {
-  // ~9 MFLOP per token: 32 x 512 tokens take seconds on one CPU thread.
-  const slow = await generateModel({
-    config: { ...PRESETS.tiny, hiddenSize: 256, numLayers: 6, numHeads: 4, intermediateSize: 1024 },
-    head: 'sequence-classification', signature: 'hf', seed: 5,
-    out: path.join(TEST_MODEL_DIR, 'slow-h256-l6-classification-hf.onnx'),
-  });
-  const long = sampleSentences().join(' ').repeat(3);
-  await enqueueDocuments(Array.from({ length: 32 }, (_, i) => ({ id: `long-${i}`, text: `${i} ${long}` })), { redisUrl: redisUrl(), queue });
+  await enqueueDocuments(longDocs(32), { redisUrl: redisUrl(), queue });
   worker = spawnCli([
-    'worker', '--queue', queue, '--model', slow.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash',
+    'worker', '--queue', queue, '--model', await slowModel(), '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash',
     '--max-batch-size', '32', '--max-wait-ms', '1000', '--intra-op-threads', '1',
     '--lock-duration-ms', '2000', '--stalled-interval-ms', '500', '--max-stalled-count', '0',
   ]);

@@ -1,0 +1,66 @@
+/**
+ * Issue 4 point 1: SIGTERM stops taking jobs, finishes the batch in flight, publishes its
+ * results and exits 0; readiness turns false as shutdown begins; a second signal exits at once.
+ */
+import { Queue } from 'bullmq';
+import { afterEach, expect, it } from 'vitest';
+import { enqueueDocuments } from '../../src/producer/enqueue.js';
+import { bullConnection } from '../../src/shared/redis.js';
+import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
+import { longDocs, slowModel } from '../helpers/slow-model.js';
+
+let worker: Spawned | undefined;
+let queue = '';
+afterEach(async () => {
+  if (worker) await stop(worker, 2_000);
+  await removeQueues(queue);
+});
+
+async function startBusyWorker(): Promise<{ q: Queue; base: string }> {
+  queue = uniqueQueueName('sigterm');
+  await enqueueDocuments(longDocs(48), { redisUrl: redisUrl(), queue });
+  worker = spawnCli([
+    'worker', '--queue', queue, '--model', await slowModel(), '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash',
+    '--max-batch-size', '32', '--concurrency', '32', '--max-wait-ms', '500', '--intra-op-threads', '1',
+  ]);
+  const line = await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/);
+  const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
+  const q = new Queue(queue, { connection: bullConnection(redisUrl()) });
+  await waitFor(async () => (await q.getJobCounts('active')).active === 32, 60_000, 20);
+  await new Promise((r) => setTimeout(r, 800)); // the batch of 32 is running (it takes seconds)
+  return { q, base };
+}
+
+it('finishes the batch in flight, publishes it, takes nothing new and exits 0', async () => {
+  const { q, base } = await startBusyWorker();
+  const t0 = performance.now();
+  worker!.kill('SIGTERM');
+  await waitFor(async () => (await fetch(`${base}/readyz`).then((r) => r.status, () => 0)) === 503, 2_000, 20);
+  const code = await worker!.exited;
+  const took = performance.now() - t0;
+  worker = undefined;
+  expect(code).toBe(0);
+  expect(took).toBeLessThan(25_000);
+  const counts = await q.getJobCounts('completed', 'active', 'waiting', 'failed');
+  expect(counts).toEqual({ completed: 32, active: 0, waiting: 16, failed: 0 });
+  const results = new Queue(`${queue}-results`, { connection: bullConnection(redisUrl()) });
+  expect((await results.getJobCounts('waiting')).waiting).toBe(32);
+  await results.close();
+  await q.close();
+}, 120_000);
+
+it('exits at once on a second signal, leaving the batch to stalled-job recovery', async () => {
+  const { q } = await startBusyWorker();
+  const t0 = performance.now();
+  worker!.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 200));
+  worker!.kill('SIGTERM');
+  const code = await worker!.exited;
+  worker = undefined;
+  expect(code).toBe('SIGKILL'); // ended by itself at once: see exitNow() in src/cli/signals.ts
+  expect(performance.now() - t0).toBeLessThan(1_500);
+  // Jobs of the interrupted batch are still active (locked) until their locks expire.
+  expect((await q.getJobCounts('completed')).completed).toBe(0);
+  await q.close();
+}, 120_000);
