@@ -41,6 +41,8 @@ export const WORKER_FLAGS: Flag[] = [
   ['stalledIntervalMs', '--stalled-interval-ms <ms>', 'how often expired locks are checked (default 30000)'],
   ['maxStalledCount', '--max-stalled-count <n>', 'times a job may stall before it fails (default 2)'],
   ['shutdownGraceMs', '--shutdown-grace-ms <ms>', 'time to finish jobs in flight after SIGTERM (default 25000)'],
+  ['longDocs', '--long-docs <mode>', 'texts longer than the model window: truncate | chunk (overlapping windows, token-weighted mean) (default truncate)'],
+  ['chunkOverlap', '--chunk-overlap <n>', 'tokens shared by consecutive windows with --long-docs chunk (default 64)'],
   ['maxDocBytes', '--max-doc-bytes <n>', 'documents over this many UTF-8 bytes fail with E_INPUT_TOO_LARGE (default 1048576)'],
   ['workerId', '--worker-id <id>', 'name in logs and result records (default <hostname>-<pid>)'],
   ['skipHash', '--skip-hash', 'do not sha256 the model file at start (results then say "unhashed")'],

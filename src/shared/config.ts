@@ -60,6 +60,10 @@ export const workerSchema = connectionSchema.extend({
   // Kubernetes sends SIGKILL 30 s after SIGTERM by default: drain within 25 s.
   shutdownGraceMs: int(0).default(25_000),
   maxDocBytes: int(1).default(1 << 20),
+  /** Texts over the model's window: `truncate` (default, reported per result) or `chunk` (windows, aggregated). */
+  longDocs: z.enum(['truncate', 'chunk']).default('truncate'),
+  /** Tokens shared by consecutive windows with --long-docs chunk. */
+  chunkOverlap: int(0, 4096).default(64),
   workerId: z.string().default(`${os.hostname()}-${process.pid}`),
   skipHash: bool.default(false),
 });

@@ -16,7 +16,8 @@ import type { WorkerConfig } from '../shared/config.js';
 import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
 import type { InferenceBackend } from './backend.js';
 import { DynamicBatcher } from './batcher.js';
-import { checkModelFile, resolveModelFile, type ModelInfo } from './engine.js';
+import { checkModelFile, l2normalizeRows, resolveModelFile, type ModelInfo } from './engine.js';
+import { planWindows, weightedMean } from './long-docs.js';
 import { InferenceThread } from './inference-thread.js';
 import { embeddingFromVector, labelsFor, sentimentFromLogits } from './postprocess.js';
 import { ResultsPublisher } from './results-publisher.js';
@@ -127,7 +128,8 @@ export class RobertaWorker {
         // zoo signature: no attention mask, a padded row would change its result.
         equalLengthOnly: info.signature.kind === 'zoo',
         pooling: c.pooling,
-        normalize: c.normalize,
+        // L2 normalisation happens after window aggregation (long-docs.ts), not per window.
+        normalize: false,
       },
       {
         onBatch: (s) => {
@@ -236,17 +238,37 @@ export class RobertaWorker {
     try {
       const text = this.#validate(doc);
       const enc = await this.#tokenizeQueue!.encode(text);
-      const res = await this.#batcher!.submit(enc.ids);
+      let vector: Float32Array;
+      let windows = 1;
+      let batchSize: number;
+      let waitMs: number;
+      let runMs: number;
+      if (enc.truncated && this.config.longDocs === 'chunk') {
+        const tok = this.#tokenizer!;
+        const plan = planWindows(await tok.encodeFull(text), { maxLength: tok.maxLength, overlap: this.config.chunkOverlap, bosId: tok.bosId, eosId: tok.eosId });
+        const outs = await Promise.all(plan.windows.map((w) => this.#batcher!.submit(w)));
+        vector = weightedMean(outs.map((o) => o.vector), plan.weights);
+        windows = plan.windows.length;
+        batchSize = Math.max(...outs.map((o) => o.batchSize));
+        waitMs = Math.max(...outs.map((o) => o.waitMs));
+        runMs = outs.reduce((a, o) => a + o.runMs, 0);
+      } else {
+        const res = await this.#batcher!.submit(enc.ids);
+        ({ vector, batchSize, waitMs, runMs } = res);
+      }
       const info = this.#backend!.info;
       const rec: OkRecord = {
         v: 1, status: 'ok', id: doc.id, runId, meta: doc.meta,
         model: { name: info.name, sha256: info.sha256 }, task: this.config.task,
         workerId: this.config.workerId, finishedAt: new Date().toISOString(),
-        tokenCount: enc.tokenCount, truncated: enc.truncated, windows: 1, batchSize: res.batchSize,
-        timings: { endToEndMs: Date.now() - job.timestamp, batchWaitMs: Math.round(res.waitMs), inferenceMs: Math.round(res.runMs) },
+        tokenCount: enc.tokenCount, truncated: enc.truncated && windows === 1, windows, batchSize,
+        timings: { endToEndMs: Date.now() - job.timestamp, batchWaitMs: Math.round(waitMs), inferenceMs: Math.round(runMs) },
       };
-      if (this.config.task === 'sentiment') rec.sentiment = sentimentFromLogits(res.vector, this.#labels);
-      else rec.embedding = embeddingFromVector(res.vector, this.config.pooling, this.config.normalize);
+      if (this.config.task === 'sentiment') rec.sentiment = sentimentFromLogits(vector, this.#labels);
+      else {
+        if (this.config.normalize) l2normalizeRows(vector, 1, vector.length);
+        rec.embedding = embeddingFromVector(vector, this.config.pooling, this.config.normalize);
+      }
       return rec;
     } catch (err) {
       if (err instanceof DocumentError) return this.#failed(doc, runId, err.code, err.message.replace(/^E_[A-Z_]+: /, ''));
