@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   E_REDIS_CONFIG: 'Redis is configured in a way that loses jobs',
   E_REDIS_MISSING: 'no Redis is available and none can be started',
   E_SHUTDOWN: 'the process is shutting down',
+  E_REDIS_AUTH: 'Redis refused the user or password in REDIS_URL',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

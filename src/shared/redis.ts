@@ -3,7 +3,7 @@
  * start-up checks (reachable, no key eviction) and a private redis-server for one-command runs.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +62,18 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
       // Self-signed test servers: REDIS_TLS_INSECURE=1. Never the default.
       rejectUnauthorized: process.env.REDIS_TLS_INSECURE !== '1',
     };
+    // A private CA (PEM file) verifies the server without turning verification off.
+    const caFile = process.env.REDIS_TLS_CA;
+    if (caFile) {
+      try {
+        opts.tls.ca = readFileSync(caFile);
+      } catch (err) {
+        throw new RobertaBatchError('E_CONFIG', `REDIS_TLS_CA "${caFile}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+          hint: 'set REDIS_TLS_CA to the PEM file of the CA that signed the Redis server certificate',
+          cause: err,
+        });
+      }
+    }
   }
   return opts;
 }
@@ -80,30 +92,44 @@ export function connect(url: string, extra: Partial<RedisOptions> = {}): Redis {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Redis answered but refused the credentials: waiting longer cannot fix that. */
+const AUTH_FAILURE = /^(WRONGPASS|NOAUTH|NOPERM)\b|invalid (username-)?password/i;
+
 /**
  * Waits until Redis answers PING, with backoff (ms): 250, 500, 1000, 2000, 4000, 5000...
  * Gives up after `timeoutMs` with E_REDIS_UNREACHABLE. One warning line per attempt,
  * no stack traces: an unreachable Redis is an operational state, not a crash.
+ * Refused credentials (WRONGPASS, NOAUTH) fail at once with E_REDIS_AUTH.
  */
 export async function waitForRedis(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const log = logger();
   for (let attempt = 1; ; attempt++) {
     const client = connect(url, { retryStrategy: () => null, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
-    client.on('error', () => {});
+    // ioredis rejects connect() with a bare "Connection is closed."; the reason (ECONNREFUSED,
+    // WRONGPASS, a TLS error) arrives only on the 'error' event.
+    let lastError: Error | undefined;
+    client.on('error', (e: Error) => { lastError = e; });
     try {
       await client.connect();
       await client.ping();
       return;
     } catch (err) {
+      const reason = lastError ?? (err as Error);
+      if (AUTH_FAILURE.test(reason.message)) {
+        throw new RobertaBatchError('E_REDIS_AUTH', `Redis at ${redactRedisUrl(url)} refused the credentials: ${reason.message}`, {
+          hint: 'put the right user and password in REDIS_URL: redis://user:password@host:port (ACL user) or redis://:password@host:port (requirepass)',
+          cause: reason,
+        });
+      }
       const delay = Math.min(250 * 2 ** (attempt - 1), 5_000);
       if (Date.now() + delay > deadline) {
         throw new RobertaBatchError('E_REDIS_UNREACHABLE', `Redis at ${redactRedisUrl(url)} did not answer for ${Math.round(timeoutMs / 1000)} s`, {
           hint: 'start Redis or set REDIS_URL=redis://host:port (rediss:// for TLS)',
-          cause: err,
+          cause: reason,
         });
       }
-      log.warn({ redis: redactRedisUrl(url), attempt, retryInMs: delay, reason: (err as Error).message }, 'waiting for Redis');
+      log.warn({ redis: redactRedisUrl(url), attempt, retryInMs: delay, reason: reason.message }, 'waiting for Redis');
       await sleep(delay);
     } finally {
       client.disconnect();
