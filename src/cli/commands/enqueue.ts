@@ -12,7 +12,7 @@ import { enqueueSchema, toEnqueueFileOptions } from '../../producer/options.js';
 
 type Flag = [field: string, flags: string, description: string];
 
-const READER_FLAGS: Flag[] = [
+export const READER_FLAGS: Flag[] = [
   ['format', '--format <format>', 'auto | jsonl | csv | text; auto: .jsonl/.ndjson → jsonl, .csv → csv, else text (default auto)'],
   ['idField', '--id-field <name>', 'JSONL/CSV field holding the document id; numbers become strings (default id)'],
   ['textField', '--text-field <name>', 'JSONL/CSV field holding the text; every other field is kept as meta (default text)'],
