@@ -9,6 +9,7 @@ import { enqueueCommand } from './commands/enqueue.js';
 import { modelsCommand } from './commands/models.js';
 import { resultsCommand } from './commands/results.js';
 import { runCommandDef } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,5 +24,6 @@ program.addCommand(enqueueCommand());
 program.addCommand(workerCommand());
 program.addCommand(resultsCommand());
 program.addCommand(modelsCommand());
+program.addCommand(statusCommand());
 
 await program.parseAsync(process.argv);

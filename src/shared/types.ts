@@ -21,6 +21,8 @@ export interface DocJobData {
   v: 1;
   runId?: string;
   docs: DocumentInput[];
+  /** Set by `enqueue --skip-unchanged`: the worker stores each document's fingerprint (TTL in s, 0 = none). */
+  fingerprint?: { ttlSeconds: number };
 }
 
 export interface SentimentOutput {

@@ -6,12 +6,16 @@
  * everything that can be wrong with the model, tokenizer and Redis before taking any job.
  */
 import { Worker as BullWorker, Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { DocumentError, RobertaBatchError, errorMessage, type ErrorCode } from '../shared/errors.js';
 import { startMetricsServer, type MetricsServer } from '../shared/http-server.js';
 import { logger, type Logger } from '../shared/logger.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../shared/metrics.js';
 import { resultsQueueName } from '../shared/queues.js';
-import { bullConnection, checkEvictionPolicy, redactRedisUrl, waitForRedis } from '../shared/redis.js';
+import { bullConnection, checkEvictionPolicy, connect, redactRedisUrl, waitForRedis } from '../shared/redis.js';
+import { setupFingerprint, setupKey, storeFingerprints, textFingerprint } from '../shared/fingerprints.js';
+import { addRunCounts } from '../shared/run-stats.js';
+import { jobIdForDocument } from '../producer/job-id.js';
 import type { WorkerConfig } from '../shared/config.js';
 import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
 import type { InferenceBackend } from './backend.js';
@@ -48,6 +52,8 @@ export class RobertaWorker {
   #shuttingDown = false;
   #closing: Promise<boolean> | undefined;
   #recentDone: number[] = [];
+  #redis: Redis | undefined;
+  #setupFp = '';
 
   constructor(config: WorkerConfig, log: Logger = logger()) {
     this.config = config;
@@ -148,6 +154,17 @@ export class RobertaWorker {
     );
 
     const connection = bullConnection(c.redisUrl);
+    this.#redis = connect(c.redisUrl);
+    this.#redis.on('error', () => {});
+    await this.#redis.connect();
+    this.#setupFp = setupFingerprint({
+      modelSha256: info.sha256, task: c.task, pooling: c.pooling, normalize: c.normalize,
+      longDocs: c.longDocs, maxLength, chunkOverlap: c.chunkOverlap,
+    });
+    const previous = await this.#redis.getset(setupKey(c.prefix, c.queue), this.#setupFp);
+    if (previous && previous !== this.#setupFp) {
+      this.log.warn({ previous, current: this.#setupFp }, 'the model setup of this queue changed (other model, task or pooling): --skip-unchanged will recompute every document');
+    }
     this.#publisher = new ResultsPublisher(resultsQueueName(c.queue, c.resultsQueue), connection, c.prefix);
     this.#statsQueue = new Queue(c.queue, { connection, prefix: c.prefix });
     this.#bull = new BullWorker<DocJobData, JobSummary>(c.queue, (job) => this.#process(job), {
@@ -192,6 +209,7 @@ export class RobertaWorker {
       records = data.docs.map((doc) => this.#failed(doc, data.runId, 'E_INFERENCE', `gave up after ${job.attemptsMade + 1} attempts: ${errorMessage(err)}`));
     }
     await this.#publisher!.publish(records);
+    await this.#afterPublish(job, data as DocJobData, records);
     const end = Date.now();
     let ok = 0;
     for (const r of records) {
@@ -276,6 +294,27 @@ export class RobertaWorker {
     }
   }
 
+  /**
+   * Bookkeeping once results are durable: per-run counters for `status`, and text fingerprints
+   * for `enqueue --skip-unchanged`. Best effort: a failure here is logged, never fails the job
+   * (the results are already published).
+   */
+  async #afterPublish(job: Job, data: DocJobData, records: ResultRecord[]): Promise<void> {
+    try {
+      const c = this.config;
+      const ok = records.filter((r) => r.status === 'ok').length;
+      if (data.runId) await addRunCounts(this.#redis!, c.prefix, c.queue, data.runId, { done: ok, failed: records.length - ok });
+      if (data.fingerprint) {
+        const entries = data.docs
+          .filter((d, i) => records[i]?.status === 'ok' && typeof d.text === 'string')
+          .map((d) => ({ jobId: jobIdForDocument(d.id), value: `${this.#setupFp}:${textFingerprint(d.text as string)}`, ttlSeconds: data.fingerprint!.ttlSeconds || undefined }));
+        await storeFingerprints(this.#redis!, c.prefix, c.queue, entries);
+      }
+    } catch (err) {
+      this.log.warn({ jobId: job.id, reason: errorMessage(err) }, 'could not update run counters or fingerprints');
+    }
+  }
+
   async #refreshQueueGauges(): Promise<void> {
     if (!this.#statsQueue) return;
     const counts = await this.#statsQueue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
@@ -311,6 +350,7 @@ export class RobertaWorker {
         new Promise<boolean>((r) => setTimeout(() => r(true), this.config.shutdownGraceMs).unref()),
       ]);
       await this.#statsQueue?.close().catch(() => {});
+      this.#redis?.disconnect();
       await this.#server?.close();
       this.metrics.stop();
       if (timedOut) {

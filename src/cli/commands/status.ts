@@ -1,0 +1,56 @@
+import { Command, Option } from 'commander';
+import { Queue } from 'bullmq';
+import { connectionSchema, parseConfig } from '../../shared/config.js';
+import { RobertaBatchError } from '../../shared/errors.js';
+import { bullConnection, connect, waitForRedis } from '../../shared/redis.js';
+import { listRuns, progressOf, readRun, type RunStats } from '../../shared/run-stats.js';
+import { CONNECTION_FLAGS, addFlags, pick, runCommand } from '../options.js';
+
+function duration(s: number | undefined): string {
+  if (s === undefined || !Number.isFinite(s)) return '—';
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+function line(r: RunStats): string {
+  const p = progressOf(r);
+  const state = p.complete ? 'complete' : r.enqueueFinishedAt ? 'running' : 'enqueueing';
+  return [
+    r.runId.padEnd(28), state.padEnd(10),
+    `queued ${r.enqueued}`, `done ${r.done}`, `failed ${r.failed}`, r.rejected ? `rejected lines ${r.rejected}` : '',
+    `remaining ${p.remaining}`, `${p.rate.toFixed(1)} docs/s`, `ETA ${p.complete ? '—' : duration(p.etaSeconds)}`,
+  ].filter(Boolean).join('  ');
+}
+
+export function statusCommand(): Command {
+  const cmd = new Command('status')
+    .description('Show runs of a queue from Redis: documents queued, done, failed, rate and ETA (counts are at least once: a job redone after a crash counts twice)')
+    .addOption(new Option('--run <id>', 'one run (default: the 20 most recent)'))
+    .option('--json', 'print JSON');
+  addFlags(cmd, CONNECTION_FLAGS);
+  cmd.action((opts: Record<string, unknown>) =>
+    runCommand(async () => {
+      const c = parseConfig(connectionSchema, pick(opts, CONNECTION_FLAGS));
+      await waitForRedis(c.redisUrl, 10_000);
+      const redis = connect(c.redisUrl);
+      await redis.connect();
+      const q = new Queue(c.queue, { connection: bullConnection(c.redisUrl), prefix: c.prefix });
+      try {
+        const runs = opts.run ? [await readRun(redis, c.prefix, c.queue, String(opts.run))].filter((r): r is RunStats => !!r) : await listRuns(redis, c.prefix, c.queue);
+        if (opts.run && !runs.length) throw new RobertaBatchError('E_CONFIG', `no run ${String(opts.run)} on queue ${c.queue}`, { hint: 'run `roberta-batch status` to list the runs' });
+        const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ queue: c.queue, jobs: counts, runs: runs.map((r) => ({ ...r, ...progressOf(r) })) }, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`queue ${c.queue}: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+        process.stdout.write(runs.length ? `${runs.map(line).join('\n')}\n` : 'no runs recorded (runs are recorded by `enqueue` and `run`)\n');
+      } finally {
+        await q.close();
+        redis.disconnect();
+      }
+    }),
+  );
+  return cmd;
+}
