@@ -39,8 +39,8 @@ it('a job added with BullMQ sits in the LIST <prefix>:<queue>:wait that the Scal
   });
 
   // The same template as the manifest, with this test's queue name in place of the configured one.
-  const [so] = loadYamlDocs(path.join(root, 'deploy/k8s/base/scaledobject.yaml')) as Array<{ spec: { triggers: Array<{ type: string; metadata: Record<string, string> }> } }>;
-  const [cm] = loadYamlDocs(path.join(root, 'deploy/k8s/base/configmap.yaml')) as Array<{ data: Record<string, string> }>;
+  const [so] = loadYamlDocs(path.join(root, 'deploy/k8s/base/scaledobject.yaml')) as unknown as Array<{ spec: { triggers: Array<{ type: string; metadata: Record<string, string> }> } }>;
+  const [cm] = loadYamlDocs(path.join(root, 'deploy/k8s/base/configmap.yaml')) as unknown as Array<{ data: Record<string, string> }>;
   const listName = so.spec.triggers.find((t) => t.type === 'redis')!.metadata.listName;
   expect(listName).toBe(`${cm.data.RB_PREFIX}:${cm.data.RB_QUEUE}:wait`);
   const key = listName.replace(`:${cm.data.RB_QUEUE}:`, `:${name}:`);
