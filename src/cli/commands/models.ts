@@ -81,7 +81,7 @@ export function modelsCommand(): Command {
         const fmt = (v: { name: string; type: string; shape: (number | string)[] }) => `${v.name} ${v.type} [${v.shape.join(', ')}]`;
         process.stdout.write([
           `${f}`,
-          `  signature  ${s.kind}${s.kind === 'zoo' ? ' (input_ids only: batches hold equal-length documents)' : ' (with attention_mask)'}`,
+          `  signature  ${s.kind}${s.kind === 'zoo' ? ' (token ids only, no attention mask: batches hold equal-length documents)' : ' (with attention_mask)'}`,
           `  task       ${report.task} (${s.outputKind}${s.numLabels ? `, ${s.numLabels} labels` : ''}${s.hiddenSize ? `, hidden ${s.hiddenSize}` : ''})`,
           `  inputs     ${s.inputs.map(fmt).join('; ')}`,
           `  outputs    ${s.outputs.map(fmt).join('; ')}`,
