@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { enqueueCommand } from './commands/enqueue.js';
 import { modelsCommand } from './commands/models.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { resultsCommand } from './commands/results.js';
 import { runCommandDef } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
@@ -25,5 +26,6 @@ program.addCommand(workerCommand());
 program.addCommand(resultsCommand());
 program.addCommand(modelsCommand());
 program.addCommand(statusCommand());
+program.addCommand(reconcileCommand());
 
 await program.parseAsync(process.argv);
