@@ -3,6 +3,12 @@
  * `errorsOut` (default `<out>.errors.jsonl`). Each document id is written exactly once, also
  * across exporter restarts: the ids already in the files are read back at start, and a result
  * job is marked completed only after its line has been handed to the operating system.
+ *
+ * Successes can go to another `RecordSink` instead (the Parquet writer). A sink that holds
+ * records in memory before they are durable (a Parquet file is readable only once its footer is
+ * written) sets `replaysCompleted`: at start, results that Redis already marked completed but
+ * whose ids are not in the outputs (a crashed export's) are written again. This works because
+ * result jobs are kept after completion (RESULT_JOB_OPTIONS.removeOnComplete = false).
  */
 import { createReadStream, createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +19,19 @@ import { logger } from '../shared/logger.js';
 import { documentIdFromJobId } from '../producer/job-id.js';
 import { resultsQueueName } from '../shared/queues.js';
 import { bullConnection } from '../shared/redis.js';
-import type { FailedRecord, ResultRecord } from '../shared/types.js';
+import type { FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
+
+/** Where successful records go when they do not go to the JSON Lines `out` file. */
+export interface RecordSink {
+  /** Adds the ids already in the output to `seen` (exactly once across restarts). */
+  open(seen: Set<string>): Promise<void>;
+  /** Resolves once the record may be acknowledged in Redis. */
+  write(rec: OkRecord): Promise<void>;
+  /** Completes the output (for Parquet: last row group, footer, rename into place). Idempotent. */
+  close(): Promise<void>;
+  /** Records acknowledged by write() are lost if the process dies before close(): replay them at start. */
+  readonly replaysCompleted: boolean;
+}
 
 export interface ExportOptions {
   redisUrl: string;
@@ -24,6 +42,8 @@ export interface ExportOptions {
   errorsOut?: string;
   /** Keep running and export new results as they come (default: stop once drained). */
   follow?: boolean;
+  /** Successful records go here instead of the JSON Lines `out` (failures still go to `errorsOut`). */
+  sink?: RecordSink;
 }
 
 export interface ExportCounts {
@@ -33,7 +53,7 @@ export interface ExportCounts {
 }
 
 export function errorsPathFor(out: string): string {
-  return out.replace(/\.jsonl$/, '') + '.errors.jsonl';
+  return out.replace(/\.(jsonl|parquet)$/, '') + '.errors.jsonl';
 }
 
 async function readIds(file: string, into: Set<string>): Promise<void> {
@@ -82,11 +102,14 @@ export class ResultsExporter {
 
   async start(): Promise<void> {
     mkdirSync(path.dirname(path.resolve(this.#opts.out)), { recursive: true });
-    await readIds(this.#opts.out, this.seen);
+    const sink = this.#opts.sink;
+    if (sink) await sink.open(this.seen);
+    else await readIds(this.#opts.out, this.seen);
     await readIds(this.errorsOut, this.seen);
-    this.#okStream = createWriteStream(this.#opts.out, { flags: 'a' });
+    if (!sink) this.#okStream = createWriteStream(this.#opts.out, { flags: 'a' });
     this.#errStream = createWriteStream(this.errorsOut, { flags: 'a' });
     const name = resultsQueueName(this.#opts.queue, this.#opts.resultsQueue);
+    if (sink?.replaysCompleted) await this.#replayCompleted(name);
     this.#worker = new BullWorker<ResultRecord>(name, async (job) => this.#write(job.data), {
       connection: this.#connection,
       prefix: this.#opts.prefix,
@@ -103,16 +126,45 @@ export class ResultsExporter {
       return;
     }
     this.seen.add(rec.id);
-    const line = `${JSON.stringify(rec)}\n`;
     if (rec.status === 'ok') {
-      await writeLine(this.#okStream!, line);
+      if (this.#opts.sink) await this.#opts.sink.write(rec);
+      else await writeLine(this.#okStream!, `${JSON.stringify(rec)}\n`);
       this.counts.ok++;
     } else {
-      await writeLine(this.#errStream!, line);
+      await writeLine(this.#errStream!, `${JSON.stringify(rec)}\n`);
       this.counts.failed++;
     }
     this.onRecord?.(rec);
     for (const l of this.#listeners) l();
+  }
+
+  /**
+   * Writes the completed results whose ids are not in the outputs. Ids are read 10,000 at a
+   * time (ZRANGE on the completed set, ~0.5 MB each) and only the missing jobs are fetched, so
+   * a restart over a million exported results costs one pass over their ids, not their data.
+   */
+  async #replayCompleted(name: string): Promise<void> {
+    const q = new Queue<ResultRecord>(name, { connection: this.#connection, prefix: this.#opts.prefix });
+    let replayed = 0;
+    try {
+      for (let start = 0; ; start += 10_000) {
+        const ids = await q.getRanges(['completed'], start, start + 9_999, true);
+        const missing = ids.filter((jobId) => !this.seen.has(documentIdFromJobId(jobId)));
+        for (let i = 0; i < missing.length; i += 100) {
+          const jobs = await Promise.all(missing.slice(i, i + 100).map((id) => q.getJob(id)));
+          for (const job of jobs) {
+            if (job?.data && !this.seen.has(job.data.id)) {
+              await this.#write(job.data);
+              replayed++;
+            }
+          }
+        }
+        if (ids.length < 10_000) break;
+      }
+    } finally {
+      await q.close();
+    }
+    if (replayed) logger().info({ replayed }, 'results exporter: re-exported completed results missing from the output');
   }
 
   /** Writes a failure for a document that never reached the results queue (e.g. stalled out). */
@@ -187,6 +239,8 @@ export class ResultsExporter {
     this.#closing ??= (async () => {
       await this.#worker?.close();
       await Promise.all([this.#okStream, this.#errStream].map((s) => (s ? new Promise<void>((r) => s.end(() => r())) : undefined)));
+      // After the worker: no write is in flight, so the sink's output holds every acknowledged record.
+      await this.#opts.sink?.close();
     })();
     return this.#closing;
   }
