@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   E_REDIS_CONFIG: 'Redis is configured in a way that loses jobs',
   E_REDIS_MISSING: 'no Redis is available and none can be started',
   E_SHUTDOWN: 'the process is shutting down',
+  E_OUTPUT_SCHEMA: 'a result does not fit the output file (another task or vector size, or not a roberta-batch file)',
+  E_OUTPUT_WRITE: 'an output file cannot be written',
   E_REDIS_AUTH: 'Redis refused the user or password in REDIS_URL',
 } as const;
 
