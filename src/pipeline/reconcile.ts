@@ -18,7 +18,7 @@
  */
 import type { ConnectionOptions } from 'bullmq';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger as rootLogger, type Logger } from '../shared/logger.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, resultsQueueName } from '../shared/queues.js';
@@ -86,7 +86,7 @@ export async function reconcile(input: string, opts: ReconcileOptions = {}): Pro
   const results = new Queue(resultsQueueName(queueName, opts.resultsQueue), { connection, prefix });
   main.on('error', (err) => log.warn({ reason: err.message }, 'queue connection error'));
   results.on('error', (err) => log.warn({ reason: err.message }, 'queue connection error'));
-  const client: Redis = connect(redisUrl);
+  const client: RedisClient = connect(redisUrl);
   client.on('error', (err) => log.warn({ reason: err.message }, 'Redis connection error'));
   const report: ReconcileReport = {
     queue: queueName, documents: 0, unreadableLines: 0, rejectedAtEnqueue: 0, repeatedIds: 0,

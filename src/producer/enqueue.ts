@@ -18,11 +18,10 @@
 import type { ConnectionOptions, JobsOptions } from 'bullmq';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger as rootLogger, type Logger } from '../shared/logger.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, DOC_JOB_OPTIONS } from '../shared/queues.js';
-import { checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redisOptionsFromUrl, redactRedisUrl, waitForRedis } from '../shared/redis.js';
+import { checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redisOptionsFromUrl, redactRedisUrl, waitForRedis, type RedisClient } from '../shared/redis.js';
 import type { DocJobData, DocumentInput } from '../shared/types.js';
 import type { ReadItem, ReaderStats } from './document.js';
 import { ErrorsFile, type RejectedLine } from './errors-file.js';
@@ -149,7 +148,7 @@ export class DocumentProducer {
     Pick<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal'>;
   readonly #log: Logger;
   #queue: Queue<DocJobData> | undefined;
-  #client: Redis | undefined;
+  #client: RedisClient | undefined;
   #errors: ErrorsFile | undefined;
   #closing: Promise<void> | undefined;
 

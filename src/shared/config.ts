@@ -8,7 +8,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { RobertaBatchError } from './errors.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './queues.js';
-import { DEFAULT_REDIS_URL } from './redis.js';
+import { DEFAULT_REDIS_URL, hasHashTag, isClusterUrl } from './redis.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -89,6 +89,15 @@ function flagName(field: string): string {
   return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** Rules that join two fields, checked once each field is valid on its own. */
+function crossFieldIssues(c: Record<string, unknown>): { field: string; message: string; value?: unknown }[] {
+  const issues: { field: string; message: string; value?: unknown }[] = [];
+  if (typeof c.redisUrl === 'string' && typeof c.prefix === 'string' && isClusterUrl(c.redisUrl) && !hasHashTag(c.prefix)) {
+    issues.push({ field: 'prefix', value: c.prefix, message: "Redis Cluster needs a hash tag in the prefix so that every key of a queue is in one slot: use --prefix '{rb}'" });
+  }
+  return issues;
+}
+
 /**
  * Validates flags over environment over defaults; throws E_CONFIG listing every invalid
  * field as `--flag (ENV_VAR) "value": what is accepted`.
@@ -98,15 +107,18 @@ export function parseConfig<S extends z.ZodObject>(schema: S, flags: Record<stri
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const raw = { ...envValues(fields, env), ...defined };
   const res = schema.safeParse(raw);
-  if (!res.success) {
-    const lines = res.error.issues.map((i) => {
-      const field = String(i.path[0] ?? '');
-      const given = field in raw ? ` "${String(raw[field])}"` : '';
-      return `  ${flagName(field)} (${envName(field)})${given}: ${i.message}`;
+  const issues: { field: string; message: string; value?: unknown }[] = res.success
+    ? crossFieldIssues(res.data as Record<string, unknown>)
+    : res.error.issues.map((i) => ({ field: String(i.path[0] ?? ''), message: i.message }));
+  if (issues.length > 0) {
+    const lines = issues.map(({ field, message, value }) => {
+      const shown = field in raw ? raw[field] : value;
+      const given = shown === undefined ? '' : ` "${String(shown)}"`;
+      return `  ${flagName(field)} (${envName(field)})${given}: ${message}`;
     });
     throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n${lines.join('\n')}`, {
       hint: 'run the command with --help to see every option',
     });
   }
-  return Object.freeze(res.data) as Readonly<z.infer<S>>;
+  return Object.freeze(res.data!) as Readonly<z.infer<S>>;
 }

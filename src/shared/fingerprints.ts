@@ -13,7 +13,7 @@
  * (see docs/INCREMENTAL.md).
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 export interface SetupIdentity {
   modelSha256: string;
@@ -40,7 +40,7 @@ export function textFingerprint(text: string): string {
 export const setupKey = (prefix: string, queue: string) => `${prefix}:${queue}:fp-config`;
 export const fingerprintKey = (prefix: string, queue: string, jobId: string) => `${prefix}:${queue}:fp:${jobId}`;
 
-export async function storeFingerprints(redis: Redis, prefix: string, queue: string, entries: { jobId: string; value: string; ttlSeconds?: number }[]): Promise<void> {
+export async function storeFingerprints(redis: RedisClient, prefix: string, queue: string, entries: { jobId: string; value: string; ttlSeconds?: number }[]): Promise<void> {
   if (!entries.length) return;
   const m = redis.multi();
   for (const e of entries) {
@@ -50,7 +50,7 @@ export async function storeFingerprints(redis: Redis, prefix: string, queue: str
   await m.exec();
 }
 
-export async function readFingerprints(redis: Redis, prefix: string, queue: string, jobIds: string[]): Promise<(string | null)[]> {
+export async function readFingerprints(redis: RedisClient, prefix: string, queue: string, jobIds: string[]): Promise<(string | null)[]> {
   if (!jobIds.length) return [];
   return redis.mget(jobIds.map((id) => fingerprintKey(prefix, queue, id)));
 }

@@ -1,21 +1,62 @@
 /**
- * Redis connections: URL parsing (redis://, rediss:// with TLS, user/password ACL),
- * start-up checks (reachable, no key eviction) and a private redis-server for one-command runs.
+ * Redis connections: URL parsing (redis://, rediss:// with TLS, user/password ACL, and the
+ * multi-host forms redis+cluster:// and redis+sentinel://), start-up checks (reachable, no key
+ * eviction) and a private redis-server for one-command runs.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConnectionOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { RedisConnection, createIORedisClient, type ConnectionOptions } from 'bullmq';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { RobertaBatchError } from './errors.js';
 import { logger } from './logger.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
+/** A single server or a Redis Cluster (ioredis `Cluster`); Sentinel is a `Redis` in sentinel mode. */
+export type RedisClient = Redis | Cluster;
+
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where a REDIS_URL points. */
+export type RedisTopology =
+  | { kind: 'single'; options: RedisOptions }
+  | { kind: 'cluster'; nodes: RedisNode[]; options: RedisOptions }
+  | { kind: 'sentinel'; options: RedisOptions };
+
+const URL_FORMS =
+  'use redis://[user:password@]host:port[/db] (rediss:// for TLS), redis+cluster://host:port,host:port for Redis Cluster, or redis+sentinel://host:port,host:port/mastername for Sentinel';
+
+/** `redis+cluster://` and `redis+sentinel://` (and their rediss+ TLS forms) list several hosts, which WHATWG URL cannot parse. */
+const MULTI_HOST_URL = /^(rediss?)\+(cluster|sentinel):\/\/(?:([^@/?#]*)@)?([^/?#]*)([^?#]*)(?:\?([^#]*))?$/i;
+
+export function isClusterUrl(url: string): boolean {
+  return /^rediss?\+cluster:\/\//i.test(url);
+}
+
+/**
+ * Redis Cluster runs a Lua script only on keys of one hash slot, and BullMQ's scripts touch
+ * many keys of a queue: the key prefix must hold a hash tag (`{rb}`) so that every key of
+ * every queue lands in the slot of that tag. Redis hashes the text between the first `{` and
+ * the first `}` after it, and only when that text is not empty.
+ */
+export function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  if (open < 0) return false;
+  const close = prefix.indexOf('}', open + 1);
+  return close > open + 1;
+}
+
 /** Where a URL points, without its password, for logs and error messages. */
 export function redactRedisUrl(url: string): string {
+  if (MULTI_HOST_URL.test(url)) {
+    return url.replace(/^([^:]+:\/\/[^:@/]*):[^@/]*@/, '$1:***@').replace(/(sentinelPassword=)[^&#]*/i, '$1***');
+  }
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -25,57 +66,172 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
+function tlsOptions(servername: string | undefined): NonNullable<RedisOptions['tls']> {
+  const tls: NonNullable<RedisOptions['tls']> = {
+    // Self-signed test servers: REDIS_TLS_INSECURE=1. Never the default.
+    rejectUnauthorized: process.env.REDIS_TLS_INSECURE !== '1',
+  };
+  if (servername) tls.servername = servername;
+  // A private CA (PEM file) verifies the server without turning verification off.
+  const caFile = process.env.REDIS_TLS_CA;
+  if (caFile) {
+    try {
+      tls.ca = readFileSync(caFile);
+    } catch (err) {
+      throw new RobertaBatchError('E_CONFIG', `REDIS_TLS_CA "${caFile}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        hint: 'set REDIS_TLS_CA to the PEM file of the CA that signed the Redis server certificate',
+        cause: err,
+      });
+    }
+  }
+  return tls;
+}
+
 /**
- * ioredis options for a URL. `maxRetriesPerRequest: null` is what BullMQ requires for
+ * Options every connection shares. `maxRetriesPerRequest: null` is what BullMQ requires for
  * blocking connections: commands wait for a reconnect instead of failing after 20 tries,
  * so a Redis restart pauses the pipeline rather than failing jobs.
  */
-export function redisOptionsFromUrl(url: string): RedisOptions {
+function baseOptions(): RedisOptions {
+  return {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    // Reconnect backoff (ms): 100, 200, 400 ... capped at 5000, forever. Logged by the caller.
+    retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times - 1, 6), 5_000),
+  };
+}
+
+function parseHosts(list: string, defaultPort: number, url: string): RedisNode[] {
+  const nodes: RedisNode[] = [];
+  for (const item of list.split(',').map((h) => h.trim()).filter(Boolean)) {
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(item) ?? /^([^:]+)(?::(\d+))?$/.exec(item);
+    const port = m?.[2] ? Number(m[2]) : defaultPort;
+    if (!m || port < 1 || port > 65535) {
+      throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)}: "${item}" is not host:port`, { hint: URL_FORMS });
+    }
+    nodes.push({ host: m[1], port });
+  }
+  if (nodes.length === 0) throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)} lists no host`, { hint: URL_FORMS });
+  return nodes;
+}
+
+function parseMultiHost(url: string, m: RegExpExecArray): RedisTopology {
+  const [, scheme, kind, userinfo, hosts, pathPart, query] = m;
+  const tlsOn = scheme.toLowerCase() === 'rediss';
+  const opts = baseOptions();
+  if (userinfo) {
+    const [user, ...pass] = userinfo.split(':');
+    if (user) opts.username = decodeURIComponent(user);
+    if (pass.length) opts.password = decodeURIComponent(pass.join(':'));
+  }
+  const params = new URLSearchParams(query ?? '');
+  if (kind.toLowerCase() === 'cluster') {
+    if (pathPart && pathPart !== '/') {
+      throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)}: Redis Cluster has no databases but db 0, drop "${pathPart}"`, { hint: URL_FORMS });
+    }
+    // Cluster nodes are reached by the addresses they announce, not by one host name.
+    if (tlsOn) opts.tls = tlsOptions(undefined);
+    return { kind: 'cluster', nodes: parseHosts(hosts, 6379, url), options: opts };
+  }
+  const name = decodeURIComponent(pathPart.replace(/^\/+/, '').split('/')[0] ?? '');
+  if (!name) {
+    throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)} names no Sentinel master`, {
+      hint: 'add the master name as the path: redis+sentinel://host:26379,host:26379/mymaster',
+    });
+  }
+  const db = Number(params.get('db') ?? 0);
+  if (!Number.isInteger(db) || db < 0) throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)}: db "${params.get('db')}" is not a number`, { hint: URL_FORMS });
+  opts.sentinels = parseHosts(hosts, 26379, url);
+  opts.name = name;
+  opts.db = db;
+  if (params.get('sentinelUsername')) opts.sentinelUsername = params.get('sentinelUsername')!;
+  if (params.get('sentinelPassword')) opts.sentinelPassword = params.get('sentinelPassword')!;
+  if (tlsOn) {
+    opts.tls = tlsOptions(undefined);
+    opts.sentinelTLS = tlsOptions(undefined);
+    opts.enableTLSForSentinelMode = true;
+  }
+  return { kind: 'sentinel', options: opts };
+}
+
+/** Parses REDIS_URL into its topology; every malformed URL is an E_CONFIG naming the accepted forms. */
+export function parseRedisUrl(url: string): RedisTopology {
+  const multi = MULTI_HOST_URL.exec(url);
+  if (multi) return parseMultiHost(url, multi);
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new RobertaBatchError('E_CONFIG', `REDIS_URL "${url}" is not a URL`, {
-      hint: 'use redis://[user:password@]host:port[/db] or rediss:// for TLS',
-    });
+    throw new RobertaBatchError('E_CONFIG', `REDIS_URL "${url}" is not a URL`, { hint: URL_FORMS });
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new RobertaBatchError('E_CONFIG', `REDIS_URL scheme "${u.protocol}" is not supported`, {
-      hint: 'use redis:// or rediss:// (TLS)',
-    });
+    throw new RobertaBatchError('E_CONFIG', `REDIS_URL scheme "${u.protocol}" is not supported`, { hint: URL_FORMS });
   }
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   const opts: RedisOptions = {
     host: u.hostname || '127.0.0.1',
     port: u.port ? Number(u.port) : 6379,
     db: Number.isFinite(db) ? db : 0,
-    maxRetriesPerRequest: null,
-    enableReadyCheck: true,
-    // Reconnect backoff (ms): 100, 200, 400 ... capped at 5000, forever. Logged by the caller.
-    retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times - 1, 6), 5_000),
+    ...baseOptions(),
   };
   if (u.username) opts.username = decodeURIComponent(u.username);
   if (u.password) opts.password = decodeURIComponent(u.password);
-  if (u.protocol === 'rediss:') {
-    opts.tls = {
-      servername: u.hostname,
-      // Self-signed test servers: REDIS_TLS_INSECURE=1. Never the default.
-      rejectUnauthorized: process.env.REDIS_TLS_INSECURE !== '1',
-    };
-    // A private CA (PEM file) verifies the server without turning verification off.
-    const caFile = process.env.REDIS_TLS_CA;
-    if (caFile) {
-      try {
-        opts.tls.ca = readFileSync(caFile);
-      } catch (err) {
-        throw new RobertaBatchError('E_CONFIG', `REDIS_TLS_CA "${caFile}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-          hint: 'set REDIS_TLS_CA to the PEM file of the CA that signed the Redis server certificate',
-          cause: err,
-        });
-      }
-    }
-  }
-  return opts;
+  if (u.protocol === 'rediss:') opts.tls = tlsOptions(u.hostname);
+  return { kind: 'single', options: opts };
+}
+
+/**
+ * Marks options that describe a Redis Cluster: BullMQ copies connection options (with their
+ * symbol keys) into every connection it opens, and the client factory below turns marked ones
+ * into an ioredis Cluster. BullMQ then owns and closes each of those clients itself, as it does
+ * for plain options; a shared Cluster instance passed as `connection` would be left open.
+ */
+const CLUSTER_NODES = Symbol.for('roberta-batch.redis-cluster-nodes');
+type MarkedOptions = RedisOptions & { [CLUSTER_NODES]?: RedisNode[] };
+
+function newCluster(nodes: RedisNode[], opts: MarkedOptions): Cluster {
+  const { host: _h, port: _p, url: _u, skipVersionCheck: _s, retryStrategy, lazyConnect, enableOfflineQueue, ...nodeOptions } = opts as MarkedOptions & { url?: string; skipVersionCheck?: boolean };
+  delete (nodeOptions as MarkedOptions)[CLUSTER_NODES];
+  const clusterOptions: ClusterOptions = {
+    redisOptions: nodeOptions,
+    lazyConnect,
+    enableReadyCheck: true,
+    // Reconnects of the whole cluster use the same backoff as a single server (ms): 100 .. 5000.
+    clusterRetryStrategy: retryStrategy ?? baseOptions().retryStrategy,
+    // A failover moves slots: retry MOVED/ASK up to 16 times, 100 ms apart (ioredis defaults).
+    maxRedirections: 16,
+    retryDelayOnFailover: 100,
+  };
+  if (enableOfflineQueue !== undefined) clusterOptions.enableOfflineQueue = enableOfflineQueue;
+  return new Cluster(nodes, clusterOptions);
+}
+
+let clusterFactoryInstalled = false;
+
+/**
+ * BullMQ's documented hook for creating clients (RedisConnection.clientFactory). Options
+ * without the cluster mark get exactly what BullMQ creates by default: an ioredis Redis.
+ */
+function installClusterFactory(): void {
+  if (clusterFactoryInstalled) return;
+  clusterFactoryInstalled = true;
+  RedisConnection.clientFactory = (opts) => {
+    const nodes = (opts as MarkedOptions)[CLUSTER_NODES];
+    if (nodes) return createIORedisClient(newCluster(nodes, opts as MarkedOptions));
+    const { url, ...rest } = opts as RedisOptions & { url?: string };
+    return createIORedisClient(url ? new Redis(url, rest) : new Redis(rest));
+  };
+}
+
+/**
+ * ioredis options for a URL: a single server, a Sentinel-managed master (ioredis `sentinels`
+ * + `name`), or the per-node options of a Redis Cluster marked with its seed nodes.
+ */
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  const t = parseRedisUrl(url);
+  if (t.kind !== 'cluster') return t.options;
+  installClusterFactory();
+  return { ...t.options, [CLUSTER_NODES]: t.nodes } as MarkedOptions;
 }
 
 /**
@@ -86,8 +242,11 @@ export function bullConnection(url: string): ConnectionOptions {
   return redisOptionsFromUrl(url) as ConnectionOptions;
 }
 
-export function connect(url: string, extra: Partial<RedisOptions> = {}): Redis {
-  return new Redis({ ...redisOptionsFromUrl(url), lazyConnect: true, ...extra });
+/** A client of our own (not BullMQ's), not yet connected: call `connect()`. */
+export function connect(url: string, extra: Partial<RedisOptions> = {}): RedisClient {
+  const t = parseRedisUrl(url);
+  if (t.kind === 'cluster') return newCluster(t.nodes, { ...t.options, lazyConnect: true, ...extra });
+  return new Redis({ ...t.options, lazyConnect: true, ...extra });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,7 +264,7 @@ export async function waitForRedis(url: string, timeoutMs = 60_000): Promise<voi
   const deadline = Date.now() + timeoutMs;
   const log = logger();
   for (let attempt = 1; ; attempt++) {
-    const client = connect(url, { retryStrategy: () => null, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    const client = connect(url, { retryStrategy: () => null, sentinelRetryStrategy: () => null, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
     // ioredis rejects connect() with a bare "Connection is closed."; the reason (ECONNREFUSED,
     // WRONGPASS, a TLS error) arrives only on the 'error' event.
     let lastError: Error | undefined;
@@ -113,6 +272,13 @@ export async function waitForRedis(url: string, timeoutMs = 60_000): Promise<voi
     try {
       await client.connect();
       await client.ping();
+      if (client instanceof Cluster) {
+        // Nodes answer before every slot has a master (while `redis-cli --cluster create` or a
+        // failover runs); BullMQ commands would fail with CLUSTERDOWN until then.
+        const info = String(await client.cluster('INFO'));
+        const state = /cluster_state:(\w+)/.exec(info)?.[1];
+        if (state !== 'ok') throw new Error(`cluster_state is ${state ?? 'unknown'}, not ok`);
+      }
       return;
     } catch (err) {
       const reason = lastError ?? (err as Error);
@@ -158,9 +324,13 @@ export async function checkEvictionPolicy(url: string, allowEviction: boolean): 
   client.on('error', () => {});
   try {
     await client.connect();
-    const policy = await maxmemoryPolicy(client);
-    if (policy && policy !== 'noeviction') {
-      const msg = `Redis maxmemory-policy is "${policy}": under memory pressure Redis would delete queued jobs`;
+    // On a Cluster every master holds a share of the slots: each one must keep its keys.
+    const servers = client instanceof Cluster ? client.nodes('master') : [client];
+    for (const server of servers) {
+      const policy = await maxmemoryPolicy(server);
+      if (!policy || policy === 'noeviction') continue;
+      const where = client instanceof Cluster ? ` on ${server.options.host}:${server.options.port}` : '';
+      const msg = `Redis maxmemory-policy is "${policy}"${where}: under memory pressure Redis would delete queued jobs`;
       if (!allowEviction) {
         throw new RobertaBatchError('E_REDIS_CONFIG', msg, {
           hint: 'run `CONFIG SET maxmemory-policy noeviction` on Redis, or pass --allow-eviction to accept the risk',

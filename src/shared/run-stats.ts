@@ -8,7 +8,7 @@
  * Counts are at least once: a job processed twice after a worker crash counts twice in
  * `done` (the export itself stays exactly once). Memory: ~200 bytes per run.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 export interface RunStats {
   runId: string;
@@ -31,7 +31,7 @@ export function runKey(prefix: string, queue: string, runId: string): string {
   return `${prefix}:${queue}:run:${runId}`;
 }
 
-export async function registerRun(redis: Redis, prefix: string, queue: string, runId: string, input?: string): Promise<void> {
+export async function registerRun(redis: RedisClient, prefix: string, queue: string, runId: string, input?: string): Promise<void> {
   const now = Date.now();
   await redis
     .multi()
@@ -41,7 +41,7 @@ export async function registerRun(redis: Redis, prefix: string, queue: string, r
     .exec();
 }
 
-export async function addRunCounts(redis: Redis, prefix: string, queue: string, runId: string, counts: Partial<Record<'enqueued' | 'rejected' | 'done' | 'failed', number>>): Promise<void> {
+export async function addRunCounts(redis: RedisClient, prefix: string, queue: string, runId: string, counts: Partial<Record<'enqueued' | 'rejected' | 'done' | 'failed', number>>): Promise<void> {
   const key = runKey(prefix, queue, runId);
   const m = redis.multi();
   for (const [field, n] of Object.entries(counts)) if (n) m.hincrby(key, field, n);
@@ -49,7 +49,7 @@ export async function addRunCounts(redis: Redis, prefix: string, queue: string, 
   await m.exec();
 }
 
-export async function markEnqueueFinished(redis: Redis, prefix: string, queue: string, runId: string): Promise<void> {
+export async function markEnqueueFinished(redis: RedisClient, prefix: string, queue: string, runId: string): Promise<void> {
   await redis.hset(runKey(prefix, queue, runId), 'enqueueFinishedAt', String(Date.now()));
 }
 
@@ -64,13 +64,13 @@ function parse(runId: string, queue: string, h: Record<string, string>): RunStat
   };
 }
 
-export async function readRun(redis: Redis, prefix: string, queue: string, runId: string): Promise<RunStats | undefined> {
+export async function readRun(redis: RedisClient, prefix: string, queue: string, runId: string): Promise<RunStats | undefined> {
   const h = await redis.hgetall(runKey(prefix, queue, runId));
   return Object.keys(h).length ? parse(runId, queue, h) : undefined;
 }
 
 /** Most recent runs first. */
-export async function listRuns(redis: Redis, prefix: string, queue: string, limit = 20): Promise<RunStats[]> {
+export async function listRuns(redis: RedisClient, prefix: string, queue: string, limit = 20): Promise<RunStats[]> {
   const ids = await redis.zrevrange(runsKey(prefix, queue), 0, limit - 1);
   const out: RunStats[] = [];
   for (const id of ids) {

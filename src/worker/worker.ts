@@ -6,7 +6,7 @@
  * everything that can be wrong with the model, tokenizer and Redis before taking any job.
  */
 import { Worker as BullWorker, Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { DocumentError, RobertaBatchError, errorMessage, type ErrorCode } from '../shared/errors.js';
 import { startMetricsServer, type MetricsServer } from '../shared/http-server.js';
 import { logger, type Logger } from '../shared/logger.js';
@@ -52,7 +52,7 @@ export class RobertaWorker {
   #shuttingDown = false;
   #closing: Promise<boolean> | undefined;
   #recentDone: number[] = [];
-  #redis: Redis | undefined;
+  #redis: RedisClient | undefined;
   #setupFp = '';
 
   constructor(config: WorkerConfig, log: Logger = logger()) {
