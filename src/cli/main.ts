@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { enqueueCommand } from './commands/enqueue.js';
+import { evalCommand } from './commands/eval.js';
 import { modelsCommand } from './commands/models.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { resultsCommand } from './commands/results.js';
@@ -25,6 +26,7 @@ program.addCommand(enqueueCommand());
 program.addCommand(workerCommand());
 program.addCommand(resultsCommand());
 program.addCommand(modelsCommand());
+program.addCommand(evalCommand());
 program.addCommand(statusCommand());
 program.addCommand(reconcileCommand());
 
