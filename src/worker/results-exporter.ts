@@ -180,7 +180,7 @@ export class ResultsExporter {
    * that every document ends with a result or a reason.
    */
   async recordFailedJobsWithoutResult(): Promise<number> {
-    const q = new Queue(this.#opts.queue, { connection: this.#connection, prefix: this.#opts.prefix });
+    const q = this.#queue(this.#opts.queue);
     let n = 0;
     try {
       for (let start = 0; ; start += 1000) {
@@ -206,6 +206,13 @@ export class ResultsExporter {
     return n;
   }
 
+  /** A Queue handle whose connection errors are logged (unheard, BullMQ prints each retry with a stack trace). */
+  #queue(name: string): Queue {
+    const q = new Queue(name, { connection: this.#connection, prefix: this.#opts.prefix });
+    q.on('error', (err) => logger().warn({ queue: name, reason: err.message }, 'results exporter: Redis error (reconnecting)'));
+    return q;
+  }
+
   /** Resolves once `n` distinct documents have been exported. */
   waitForCount(n: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -223,7 +230,7 @@ export class ResultsExporter {
 
   /** Resolves when the results queue has nothing waiting or active. */
   async waitUntilDrained(pollMs = 200): Promise<void> {
-    const q = new Queue(resultsQueueName(this.#opts.queue, this.#opts.resultsQueue), { connection: this.#connection, prefix: this.#opts.prefix });
+    const q = this.#queue(resultsQueueName(this.#opts.queue, this.#opts.resultsQueue));
     try {
       for (;;) {
         const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized');

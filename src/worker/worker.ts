@@ -167,6 +167,11 @@ export class RobertaWorker {
     }
     this.#publisher = new ResultsPublisher(resultsQueueName(c.queue, c.resultsQueue), connection, c.prefix);
     this.#statsQueue = new Queue(c.queue, { connection, prefix: c.prefix });
+    // Without a listener BullMQ console.error()s every reconnect attempt with a stack trace
+    // (3-4 per second while Redis restarts); the connections reconnect by themselves.
+    for (const q of [this.#publisher.queue, this.#statsQueue]) {
+      q.on('error', (err) => this.log.warn({ queue: q.name, reason: err.message }, 'queue connection error (reconnecting)'));
+    }
     this.#bull = new BullWorker<DocJobData, JobSummary>(c.queue, (job) => this.#process(job), {
       connection,
       prefix: c.prefix,
