@@ -1,0 +1,31 @@
+import { expect, test } from 'vitest';
+import { parseConfig } from '../../src/shared/config.js';
+import { enqueueSchema } from '../../src/producer/options.js';
+
+test('enqueue options: flags win over RB_* / REDIS_URL variables, which win over the defaults', () => {
+  const env = { REDIS_URL: 'redis://r:6380', RB_QUEUE: 'from-env', RB_PREFIX: '{rb}', RB_STRICT: '1', RB_ENCODING: 'Latin-1', RB_DOCS_PER_JOB: '8' };
+  const c = parseConfig(enqueueSchema, { queue: 'from-flag' }, env);
+  expect(c).toMatchObject({
+    redisUrl: 'redis://r:6380', queue: 'from-flag', prefix: '{rb}', strict: true, encoding: 'latin1', docsPerJob: 8,
+    format: 'auto', idField: 'id', textField: 'text', autoId: false, chunkSize: 1000, maxWaiting: 100_000,
+    maxDocBytes: 1 << 20, maxJobBytes: 2 << 20, allowEviction: false,
+  });
+  expect(Object.isFrozen(c)).toBe(true);
+});
+
+test('enqueue options: every invalid field is reported at once with the values it accepts', () => {
+  let message = '';
+  try {
+    parseConfig(enqueueSchema, { format: 'xml', chunkSize: '-1', maxWaiting: 'lots', runId: 'has space' }, { RB_AUTO_ID: 'maybe' });
+  } catch (err) {
+    expect(err).toMatchObject({ code: 'E_CONFIG' });
+    message = (err as Error).message;
+  }
+  expect(message.split('\n').slice(1).sort()).toEqual([
+    '  --auto-id (RB_AUTO_ID) "maybe": expected true or false',
+    '  --chunk-size (RB_CHUNK_SIZE) "-1": expected an integer from 1 to 100000',
+    '  --format (RB_FORMAT) "xml": expected auto, jsonl, csv or text',
+    '  --max-waiting (RB_MAX_WAITING) "lots": expected an integer >= 0',
+    '  --run-id (RB_RUN_ID) "has space": expected 1-100 letters, digits, . _ or -',
+  ]);
+});
