@@ -15,13 +15,15 @@
  * - `strict`: the first malformed line aborts the run (E_INPUT_*, with its line number); the
  *   chunk being collected is dropped, chunks sent before stay (a re-run skips them).
  */
-import type { ConnectionOptions, JobsOptions } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger as rootLogger, type Logger } from '../shared/logger.js';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE, DOC_JOB_OPTIONS } from '../shared/queues.js';
-import { checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redisOptionsFromUrl, redactRedisUrl, waitForRedis, type RedisClient } from '../shared/redis.js';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE, DOC_JOB_OPTIONS, resultsQueueName } from '../shared/queues.js';
+import { readFingerprints, setupKey, textFingerprint } from '../shared/fingerprints.js';
+import { addRunCounts, markEnqueueFinished, registerRun } from '../shared/run-stats.js';
+import { bullConnection, checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redactRedisUrl, waitForRedis, type RedisClient } from '../shared/redis.js';
 import type { DocJobData, DocumentInput } from '../shared/types.js';
 import type { ReadItem, ReaderStats } from './document.js';
 import { ErrorsFile, type RejectedLine } from './errors-file.js';
@@ -83,6 +85,16 @@ export interface EnqueueOptions {
   redisWaitMs?: number;
   backpressurePollMs?: number;
   onProgress?: (p: EnqueueProgress) => void;
+  /**
+   * Incremental runs: skip documents whose stored result came from the same text and model
+   * setup (see src/shared/fingerprints.ts); changed documents replace their old job and result.
+   * Needs docsPerJob 1.
+   */
+  skipUnchanged?: boolean;
+  /** Lifetime of stored fingerprints with skipUnchanged, in seconds (0 = forever). */
+  fingerprintTtlSeconds?: number;
+  /** Shown by `status` next to the run id (the input file name). */
+  inputLabel?: string;
   /** Stops reading; the documents already read are still sent, the summary says `aborted`. */
   signal?: AbortSignal;
   logger?: Logger;
@@ -99,6 +111,10 @@ export interface EnqueueSummary {
   enqueued: number;
   /** Documents whose job (or pack) already existed, or repeated within the input. */
   alreadyQueued: number;
+  /** skipUnchanged: documents skipped because their stored result is current. */
+  skippedUnchanged: number;
+  /** skipUnchanged: documents whose text or model setup changed, re-enqueued over their old job. */
+  rescored: number;
   /** Malformed or rejected lines (see errorsOut). */
   rejected: number;
   skippedBlank: number;
@@ -144,12 +160,15 @@ const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
  */
 export class DocumentProducer {
   readonly runId: string;
-  readonly #o: Required<Omit<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal' | 'runId'>> &
-    Pick<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal'>;
+  readonly #o: Required<Omit<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal' | 'runId' | 'inputLabel'>> &
+    Pick<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal' | 'inputLabel'>;
   readonly #log: Logger;
   #queue: Queue<DocJobData> | undefined;
   #client: RedisClient | undefined;
   #errors: ErrorsFile | undefined;
+  #results: Queue | undefined;
+  /** The workers' setup fingerprint (skipUnchanged); undefined until a worker has started. */
+  #setupFp: string | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(opts: EnqueueOptions = {}) {
@@ -174,6 +193,9 @@ export class DocumentProducer {
       backpressurePollMs: opts.backpressurePollMs ?? d.backpressurePollMs,
       logger: opts.logger ?? rootLogger(),
       errorsOut: opts.errorsOut,
+      skipUnchanged: opts.skipUnchanged ?? false,
+      fingerprintTtlSeconds: opts.fingerprintTtlSeconds ?? 0,
+      inputLabel: opts.inputLabel,
       onProgress: opts.onProgress,
       signal: opts.signal,
     };
@@ -182,6 +204,9 @@ export class DocumentProducer {
     }
     if (!Number.isInteger(this.#o.maxWaiting) || this.#o.maxWaiting < 0) {
       throw new RobertaBatchError('E_CONFIG', `maxWaiting must be an integer >= 0, got ${this.#o.maxWaiting}`);
+    }
+    if (this.#o.skipUnchanged && this.#o.docsPerJob !== 1) {
+      throw new RobertaBatchError('E_CONFIG', '--skip-unchanged works with one document per job', { hint: 'drop --docs-per-job, or --skip-unchanged' });
     }
     this.#log = this.#o.logger.child({ component: 'producer', queue: this.#o.queue, runId: this.runId });
   }
@@ -195,12 +220,17 @@ export class DocumentProducer {
     client.on('error', (err) => this.#log.warn({ redis: redactRedisUrl(o.redisUrl), reason: err.message }, 'Redis connection error'));
     this.#client = client;
     await client.connect();
-    // ioredis options are what BullMQ passes to ioredis; its own RedisOptions type is narrower.
-    const queue = new Queue<DocJobData>(o.queue, { connection: redisOptionsFromUrl(o.redisUrl) as ConnectionOptions, prefix: o.prefix });
+    const queue = new Queue<DocJobData>(o.queue, { connection: bullConnection(o.redisUrl), prefix: o.prefix });
     this.#queue = queue;
     queue.on('error', (err) => this.#log.warn({ reason: err.message }, 'queue connection error'));
     await queue.waitUntilReady();
     if (o.errorsOut) this.#errors = await ErrorsFile.open(o.errorsOut);
+    await registerRun(client, o.prefix, o.queue, this.runId, o.inputLabel);
+    if (o.skipUnchanged) {
+      this.#setupFp = (await client.get(setupKey(o.prefix, o.queue))) ?? undefined;
+      if (!this.#setupFp) this.#log.warn('no worker has served this queue yet: nothing can be skipped; fingerprints are stored as documents are scored');
+      this.#results = new Queue(resultsQueueName(o.queue), { connection: bullConnection(o.redisUrl), prefix: o.prefix });
+    }
   }
 
   /**
@@ -213,7 +243,7 @@ export class DocumentProducer {
     const client = this.#client;
     if (!queue || !client) throw new Error('DocumentProducer.enqueue() called before open()');
     const started = performance.now();
-    const s = { read: 0, enqueued: 0, alreadyQueued: 0, rejected: 0, jobs: 0 };
+    const s = { read: 0, enqueued: 0, alreadyQueued: 0, skippedUnchanged: 0, rescored: 0, rejected: 0, jobs: 0 };
     let aborted = false;
     let chunk: PendingJob[] = [];
     const packOverhead = utf8Bytes(JSON.stringify({ v: 1, runId: this.runId, docs: [] } satisfies DocJobData));
@@ -262,17 +292,37 @@ export class DocumentProducer {
       const pipeline = client.pipeline();
       for (const j of jobs) pipeline.exists(queue.toKey(j.jobId));
       const exists = (await pipeline.exec()) ?? [];
+      const stored = o.skipUnchanged ? await readFingerprints(client, o.prefix, o.queue, jobs.map((j) => j.jobId)) : [];
       const fresh: PendingJob[] = [];
-      jobs.forEach((j, i) => {
+      for (const [i, j] of jobs.entries()) {
         const [err, n] = exists[i] ?? [null, 0];
         if (err) throw err;
-        if (n === 1) s.alreadyQueued += j.data.docs.length;
+        if (o.skipUnchanged) {
+          const text = j.data.docs[0].text;
+          if (this.#setupFp && typeof text === 'string' && stored[i] === `${this.#setupFp}:${textFingerprint(text)}`) {
+            s.skippedUnchanged += 1;
+            continue;
+          }
+          if (n === 1) {
+            // Changed text or model setup: the finished job and its result give way to a new one.
+            const state = await queue.getJobState(j.jobId);
+            if (state !== 'completed' && state !== 'failed') {
+              s.alreadyQueued += 1;
+              continue;
+            }
+            await queue.remove(j.jobId);
+            await this.#results!.remove(j.jobId);
+            s.rescored += 1;
+          }
+          fresh.push({ ...j, data: { ...j.data, fingerprint: { ttlSeconds: o.fingerprintTtlSeconds } } });
+        } else if (n === 1) s.alreadyQueued += j.data.docs.length;
         else fresh.push(j);
-      });
+      }
       if (fresh.length > 0) {
         await queue.addBulk(fresh.map((j) => ({ name: DOC_JOB_NAME, data: j.data, opts: { ...o.jobOptions, jobId: j.jobId } })));
         for (const j of fresh) s.enqueued += j.data.docs.length;
         s.jobs += fresh.length;
+        await addRunCounts(client, o.prefix, o.queue, this.runId, { enqueued: fresh.reduce((a, j) => a + j.data.docs.length, 0) });
       }
       progress();
     };
@@ -337,6 +387,8 @@ export class DocumentProducer {
     }
     await closePack();
     await flush();
+    await addRunCounts(client, o.prefix, o.queue, this.runId, { rejected: s.rejected });
+    await markEnqueueFinished(client, o.prefix, o.queue, this.runId);
     const elapsedMs = performance.now() - started;
     const summary: EnqueueSummary = {
       runId: this.runId,
@@ -359,6 +411,7 @@ export class DocumentProducer {
       const steps: Array<[string, () => Promise<unknown> | undefined]> = [
         ['errors file', () => this.#errors?.close()],
         ['queue', () => this.#queue?.close()],
+        ['results queue', () => this.#results?.close()],
         ['redis', () => this.#client?.quit().catch(() => this.#client?.disconnect())],
       ];
       for (const [what, step] of steps) {

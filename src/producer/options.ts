@@ -41,11 +41,14 @@ export const enqueueSchema = connectionSchema.omit({ resultsQueue: true }).exten
   maxJobBytes: int(1024).default(ENQUEUE_DEFAULTS.maxJobBytes),
   strict: bool.default(false),
   errorsOut: z.string().min(1, { error: 'expected a file path' }).optional(),
+  skipUnchanged: bool.default(false),
+  fingerprintTtlDays: z.coerce.number({ error: 'expected a number of days >= 0' }).min(0, { error: 'expected a number of days >= 0' }).default(0),
 });
 
 export type EnqueueConfig = z.infer<typeof enqueueSchema>;
 
 /** The library options for a validated configuration (the encoding is already normalised). */
-export function toEnqueueFileOptions(c: EnqueueConfig): EnqueueFileOptions {
-  return { ...c, encoding: c.encoding as 'utf8' | 'latin1' };
+export function toEnqueueFileOptions(c: EnqueueConfig, input?: string): EnqueueFileOptions {
+  const { fingerprintTtlDays, ...rest } = c;
+  return { ...rest, encoding: c.encoding as 'utf8' | 'latin1', fingerprintTtlSeconds: Math.round(fingerprintTtlDays * 86_400), inputLabel: input };
 }

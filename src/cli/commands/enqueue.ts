@@ -30,6 +30,8 @@ const PRODUCER_FLAGS: Flag[] = [
   ['maxJobBytes', '--max-job-bytes <n>', 'reject (E_INPUT_TOO_LARGE) a job payload over this many bytes; packs close early (default 2097152)'],
   ['strict', '--strict', 'abort (exit 1) on the first malformed or rejected line instead of skipping it'],
   ['errorsOut', '--errors-out <file>', 'write malformed and rejected lines there as JSON Lines {lineNo, code, message, id?}'],
+  ['skipUnchanged', '--skip-unchanged', 'skip documents whose stored result came from the same text and model setup; re-score changed ones (docs/INCREMENTAL.md)'],
+  ['fingerprintTtlDays', '--fingerprint-ttl-days <days>', 'with --skip-unchanged: forget stored fingerprints after this many days; 0 = never (default 0)'],
 ];
 
 const ENQUEUE_FLAGS: Flag[] = [...READER_FLAGS, ...CONNECTION_FLAGS.filter(([f]) => f !== 'resultsQueue'), ...PRODUCER_FLAGS];
@@ -63,6 +65,7 @@ function formatSummary(s: EnqueueSummary): string {
     ['read', n(s.read)],
     ['enqueued', n(s.enqueued)],
     ['already queued', n(s.alreadyQueued)],
+    ...(s.skippedUnchanged || s.rescored ? ([['unchanged', `${n(s.skippedUnchanged)} skipped`], ['changed', `${n(s.rescored)} re-scored`]] as Array<[string, string]>) : []),
     ['rejected', `${n(s.rejected)}${s.rejected > 0 && s.errorsOut ? ` (listed in ${s.errorsOut})` : s.rejected > 0 ? ' (pass --errors-out FILE to list them)' : ''}`],
     ['blank lines', n(s.skippedBlank)],
     ['jobs added', n(s.jobs)],
@@ -95,7 +98,7 @@ export function enqueueCommand(): Command {
           await done;
         });
         const running = enqueueFile(input, {
-          ...toEnqueueFileOptions(config),
+          ...toEnqueueFileOptions(config, input),
           signal: controller.signal,
           onProgress: showProgress === false || json ? undefined : (p) => {
             bar ??= p.totalBytes !== undefined
