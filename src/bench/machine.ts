@@ -1,0 +1,76 @@
+/** What a benchmark ran on, for the report: CPU model, cores, memory, versions, load. */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  onnxruntime: string;
+  bullmq: string;
+  platform: string;
+}
+
+function packageVersion(name: string): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const main = require.resolve(name);
+    // Walk up from the entry point to the package's own package.json (exports maps hide it).
+    let dir = main;
+    for (let i = 0; i < 6; i++) {
+      dir = dir.slice(0, dir.lastIndexOf('/'));
+      try {
+        const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === name && pkg.version) return pkg.version;
+      } catch {
+        // not this level
+      }
+    }
+  } catch {
+    // not installed
+  }
+  return 'unknown';
+}
+
+export function describeMachine(): MachineInfo {
+  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) cpuModel = m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return {
+    cpuModel,
+    cores: os.availableParallelism?.() ?? os.cpus().length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    onnxruntime: packageVersion('onnxruntime-node'),
+    bullmq: packageVersion('bullmq'),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+/** The three load averages (1, 5, 15 min): the machine may be shared, figures are noisy when high. */
+export function loadAverage(): [number, number, number] {
+  try {
+    const [a, b, c] = readFileSync('/proc/loadavg', 'utf8').split(' ').map(Number);
+    return [a, b, c];
+  } catch {
+    const [a, b, c] = os.loadavg();
+    return [a, b, c];
+  }
+}
+
+/** Resident set size of a process from /proc/<pid>/status: current (VmRSS) and peak (VmHWM), bytes. */
+export function processMemory(pid: number): { rss: number; peakRss: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s*(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), peakRss: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Arithmetic of the benchmark report: rates, ratios, percentiles, cosine similarity. Pure
+ * functions, unit-tested, so that a figure in docs/BENCHMARKS.md means what its header says.
+ */
+
+/** Nearest-rank percentile of an ascending array (p in 0..100); 0 for an empty one. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/** a / b, or undefined when either side was not measured or b is 0. */
+export function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return undefined;
+  return a / b;
+}
+
+export interface Throughput {
+  docs: number;
+  /** Document tokens including <s> and </s>, after truncation: what the model had to compute. */
+  usefulTokens: number;
+  /** rows x longest per batch, summed: what the model did compute. */
+  paddedTokens?: number;
+  batches?: number;
+  seconds: number;
+}
+
+export function docsPerSecond(t: Throughput): number {
+  return t.seconds > 0 ? t.docs / t.seconds : 0;
+}
+
+export function tokensPerSecond(t: Throughput): number {
+  return t.seconds > 0 ? t.usefulTokens / t.seconds : 0;
+}
+
+/** Share of computed tokens that were padding: 1 - useful / padded. */
+export function paddingFraction(t: Throughput): number | undefined {
+  return t.paddedTokens ? 1 - t.usefulTokens / t.paddedTokens : undefined;
+}
+
+export function meanBatchSize(t: Throughput): number | undefined {
+  return t.batches ? t.docs / t.batches : undefined;
+}
+
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new RangeError(`cosine of vectors of ${a.length} and ${b.length} values`);
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return aa === 0 || bb === 0 ? 0 : ab / Math.sqrt(aa * bb);
+}
+
+/** Length-sorted batches of at most `size` indices (stable for equal lengths). */
+export function lengthSortedBatches(lengths: readonly number[], size: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((x, y) => lengths[x] - lengths[y] || x - y);
+  const out: number[][] = [];
+  for (let i = 0; i < order.length; i += size) out.push(order.slice(i, i + size));
+  return out;
+}
+
+/** Padded tokens of a batch: rows x its longest row. */
+export function paddedTokens(batch: readonly number[], lengths: readonly number[]): number {
+  return batch.length * Math.max(0, ...batch.map((i) => lengths[i]));
+}
+
+/** 1,234 for large values, fixed digits for small ones, n/a for unmeasured ones. */
+export function formatNumber(v: number | undefined, digits = 1): string {
+  if (v === undefined || !Number.isFinite(v)) return 'n/a';
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  return v.toFixed(digits);
+}

@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { RobertaBatchError } from '../../shared/errors.js';
+import { renderSection, writeReport } from '../../bench/report.js';
+import { repoRoot, runBench } from '../../bench/run.js';
+import { runCommand } from '../options.js';
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('Measure onnxruntime alone, roberta-batch end to end, a naive BullMQ worker and transformers.js on the same model and documents; the queue path; memory; int8. Writes docs/BENCHMARKS.md')
+    .option('--quick', 'small samples: under 3 minutes')
+    .addOption(new Option('--precision <p>', 'fp32 | int8 (int8 also measures the fp32 ceiling and embedding similarity)').default('fp32'))
+    .option('--docs <n>', 'documents per throughput section (default 256 with --quick, 2000 otherwise)')
+    .option('--queue-docs <n>', 'documents of the queue-path and memory-growth runs (default 2000 with --quick, 20000 otherwise)')
+    .option('--worker-args <flags>', 'flags for the benchmarked worker, e.g. "--max-batch-size 64 --intra-op-threads 2"')
+    .option('--skip <sections>', 'comma-separated: naive, transformers-js, queue-path, memory, similarity')
+    .option('--report <file>', 'Markdown file receiving the results section', 'docs/BENCHMARKS.md')
+    .option('--no-write', 'print the results only')
+    .action((opts: { quick?: boolean; precision: string; docs?: string; queueDocs?: string; workerArgs?: string; skip?: string; report: string; write: boolean }) =>
+      runCommand(async () => {
+        const errs: string[] = [];
+        if (opts.precision !== 'fp32' && opts.precision !== 'int8') errs.push(`  --precision "${opts.precision}": expected fp32 or int8`);
+        for (const [flag, v] of [['--docs', opts.docs], ['--queue-docs', opts.queueDocs]] as const) {
+          if (v !== undefined && !(/^\d+$/.test(v) && Number(v) >= 32)) errs.push(`  ${flag} "${v}": expected an integer >= 32`);
+        }
+        if (errs.length) throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n${errs.join('\n')}`);
+        const result = await runBench({
+          quick: Boolean(opts.quick),
+          precision: opts.precision as 'fp32' | 'int8',
+          docs: opts.docs ? Number(opts.docs) : undefined,
+          queueDocs: opts.queueDocs ? Number(opts.queueDocs) : undefined,
+          workerArgs: opts.workerArgs?.split(/\s+/).filter(Boolean),
+          skip: opts.skip?.split(',').map((s) => s.trim()).filter(Boolean),
+        });
+        process.stdout.write(renderSection(result));
+        if (opts.write) {
+          const file = path.resolve(repoRoot(), opts.report);
+          writeReport(file, result);
+          process.stdout.write(`\nwritten to ${file}\n`);
+        }
+      }),
+    );
+}

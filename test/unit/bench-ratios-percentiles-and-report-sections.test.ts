@@ -1,0 +1,91 @@
+/** The arithmetic behind docs/BENCHMARKS.md, and the report replacing only its own section. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ratioVerdict, writeReport } from '../../src/bench/report.js';
+import type { BenchResult } from '../../src/bench/run.js';
+import { cosine, lengthSortedBatches, meanBatchSize, paddedTokens, paddingFraction, percentile, ratio, tokensPerSecond } from '../../src/bench/stats.js';
+import { parseWorkerMetrics } from '../../src/bench/worker-process.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-bench-report-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bench arithmetic', () => {
+  it('nearest-rank percentiles', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(xs, 99)).toBe(99);
+    expect(percentile(xs, 50)).toBe(50);
+    expect(percentile(xs, 100)).toBe(100);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 99)).toBe(0);
+  });
+
+  it('ratios are undefined when a side was not measured', () => {
+    expect(ratio(90, 100)).toBeCloseTo(0.9);
+    expect(ratio(undefined, 100)).toBeUndefined();
+    expect(ratio(1, 0)).toBeUndefined();
+  });
+
+  it('length-sorted batches, padding and mean batch size', () => {
+    const lengths = [10, 3, 7, 3, 12];
+    const batches = lengthSortedBatches(lengths, 2);
+    expect(batches).toEqual([[1, 3], [2, 0], [4]]);
+    const padded = batches.reduce((a, b) => a + paddedTokens(b, lengths), 0);
+    expect(padded).toBe(2 * 3 + 2 * 10 + 12);
+    const t = { docs: 5, usefulTokens: 35, paddedTokens: padded, batches: 3, seconds: 2 };
+    expect(paddingFraction(t)).toBeCloseTo(1 - 35 / 38);
+    expect(meanBatchSize(t)).toBeCloseTo(5 / 3);
+    expect(tokensPerSecond(t)).toBe(17.5);
+  });
+
+  it('cosine similarity', () => {
+    expect(cosine([1, 0], [0, 1])).toBe(0);
+    expect(cosine([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);
+    expect(() => cosine([1], [1, 2])).toThrow(RangeError);
+  });
+
+  it('targets: >= min, <= max, not measured', () => {
+    expect(ratioVerdict({ name: 'x', value: 0.95, min: 0.9, load: 0 })).toMatch(/^met/);
+    expect(ratioVerdict({ name: 'x', value: 0.8, min: 0.9, load: 0 })).toMatch(/^NOT met/);
+    expect(ratioVerdict({ name: 'x', value: 0.06, max: 0.05, load: 0 })).toMatch(/^NOT met/);
+    expect(ratioVerdict({ name: 'x', value: undefined, min: 0.9, load: 0 })).toBe('not measured');
+  });
+
+  it('reads batch, token and event-loop series from a worker scrape', () => {
+    const m = parseWorkerMetrics([
+      'roberta_batch_batch_size_sum 640',
+      'roberta_batch_batch_size_count 20',
+      'roberta_batch_tokens_total{kind="useful"} 17000',
+      'roberta_batch_tokens_total{kind="padded"} 20000',
+      'roberta_batch_event_loop_delay_p99_seconds 0.0123',
+      'roberta_batch_documents_total{status="ok",task="sentiment"} 640',
+    ].join('\n'));
+    expect(m).toEqual({ batches: 20, batchRowsSum: 640, usefulTokens: 17000, paddedTokens: 20000, eventLoopDelayP99Seconds: 0.0123, documentsOk: 640 });
+  });
+});
+
+function fakeResult(mode: 'quick' | 'full', docsPerSecond: number): BenchResult {
+  return {
+    mode, precision: 'fp32', startedAt: '2026-01-01T00:00:00.000Z', elapsedSeconds: 10,
+    machine: { cpuModel: 'cpu', cores: 2, memoryGiB: 8, node: 'v20', onnxruntime: '1.30.0', bullmq: '6', platform: 'linux' },
+    loadAtStart: [1, 1, 1], corpus: 'c', docs: 10, meanTokens: 27, model: 'm', workerArgs: [],
+    rows: [{ key: 'ceiling', label: 'ceiling', docsPerSecond, tokensPerSecond: docsPerSecond * 27, load: 1.5 }],
+    ratios: [{ name: 'b/a', value: 0.95, min: 0.9, load: 1.5 }], queuePath: [], memory: {}, notes: [],
+  };
+}
+
+it('a run replaces its own section and keeps the rest of docs/BENCHMARKS.md', () => {
+  const file = path.join(dir, 'BENCHMARKS.md');
+  writeFileSync(file, '# Benchmarks\n\nHand-written notes that must survive.\n');
+  writeReport(file, fakeResult('quick', 11));
+  writeReport(file, fakeResult('full', 22));
+  writeReport(file, fakeResult('quick', 33));
+  const text = readFileSync(file, 'utf8');
+  expect(text).toContain('Hand-written notes that must survive.');
+  expect(text.match(/<!-- bench:quick-fp32:start -->/g)).toHaveLength(1);
+  expect(text).toContain('| ceiling | 33.0 |');
+  expect(text).not.toContain('| ceiling | 11.0 |');
+  expect(text).toContain('| ceiling | 22.0 |');
+  expect(text).toMatch(/\| b\/a \| 0\.950 \| met \(≥ 0\.9\) \| 1\.50 \|/);
+});
