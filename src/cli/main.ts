@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { benchCommand } from './commands/bench.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { evalCommand } from './commands/eval.js';
 import { modelsCommand } from './commands/models.js';
@@ -27,6 +28,7 @@ program.addCommand(workerCommand());
 program.addCommand(resultsCommand());
 program.addCommand(modelsCommand());
 program.addCommand(evalCommand());
+program.addCommand(benchCommand());
 program.addCommand(statusCommand());
 program.addCommand(reconcileCommand());
 
