@@ -117,6 +117,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       maxDocBytes: opts.worker.maxDocBytes,
       errorsOut,
       allowEviction: opts.worker.allowEviction,
+      inputLabel: opts.input,
     });
     await exporter.start();
     // Done when nothing is left to process and every published result has been exported.
