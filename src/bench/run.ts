@@ -205,9 +205,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       const noop32 = await measureNoop(redis.url, qdocs, 32);
       const noop32Row = done(row('noop-32', 'BullMQ no-op processor, 32 documents per job (concurrency 64)', { docs: noop32.docs, usefulTokens: 0, seconds: noop32.seconds }));
       const first = Math.min(1000, Math.floor(queueDocs / 2));
-      const rb1 = await measureEndToEnd({ redisUrl: redis.url, model: tiny, tokenizerDir: corpus.tokenizerDir, docs: qdocs, usefulTokens: qenc.usefulTokens, docsPerJob: 1, label: 'queue1', rssAfter: first });
+      const rb1 = await measureEndToEnd({ redisUrl: redis.url, model: tiny, tokenizerDir: corpus.tokenizerDir, docs: qdocs, usefulTokens: qenc.usefulTokens, docsPerJob: 1, label: 'queue1', rssAfter: first, workerArgs });
       const rb1Row = done(row('rb-1', 'roberta-batch end to end, tiny model, 1 document per job', rb1, { peakRssBytes: rb1.workerPeakRssBytes, eventLoopDelayP99Ms: rb1.eventLoopDelayP99Ms, note: `enqueue ${Math.round(rb1.enqueueDocsPerSecond)} docs/s` }));
-      const rb64 = await measureEndToEnd({ redisUrl: redis.url, model: tiny, tokenizerDir: corpus.tokenizerDir, docs: qdocs, usefulTokens: qenc.usefulTokens, docsPerJob: 64, label: 'queue64' });
+      const rb64 = await measureEndToEnd({ redisUrl: redis.url, model: tiny, tokenizerDir: corpus.tokenizerDir, docs: qdocs, usefulTokens: qenc.usefulTokens, docsPerJob: 64, label: 'queue64', workerArgs });
       const rb64Row = done(row('rb-64', 'roberta-batch end to end, tiny model, 64 documents per job', rb64, { peakRssBytes: rb64.workerPeakRssBytes, eventLoopDelayP99Ms: rb64.eventLoopDelayP99Ms, note: `enqueue ${Math.round(rb64.enqueueDocsPerSecond)} docs/s` }));
       result.queuePath.push(noop1Row, noop32Row, rb1Row, rb64Row);
       const ql = loadAverage()[0];
