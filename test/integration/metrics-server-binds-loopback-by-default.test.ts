@@ -1,0 +1,45 @@
+/**
+ * Issue 4 point 3: the metrics server (queue names, rates) listens on 127.0.0.1 unless
+ * --metrics-host says otherwise. Checked on the listening socket itself in /proc/net/tcp, so it
+ * holds whatever interfaces this machine has.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, expect, it } from 'vitest';
+import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { testModel } from '../helpers/models.js';
+import { removeQueues, uniqueQueueName } from '../helpers/queues.js';
+
+const queue = uniqueQueueName('bind');
+let worker: Spawned | undefined;
+afterEach(async () => {
+  if (worker) await stop(worker);
+  worker = undefined;
+  await removeQueues(queue);
+});
+
+/** Local addresses (hex, as the kernel writes them) of the IPv4 sockets listening on `port`. */
+function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length > 3 && f[1].endsWith(`:${hexPort}`) && f[3] === '0A')
+    .map((f) => f[1].split(':')[0]);
+}
+
+async function metricsPort(extra: string[]): Promise<number> {
+  const model = await testModel('sequence-classification', 'hf');
+  worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash', ...extra]);
+  const line = await worker.waitForOutput(/"url":"http:\/\/[\d.]+:\d+\/metrics"/);
+  return Number(/:(\d+)\/metrics/.exec(line)![1]);
+}
+
+it('listens on 127.0.0.1 only by default', async () => {
+  const port = await metricsPort([]);
+  expect(listeningAddresses(port)).toEqual(['0100007F']); // 127.0.0.1, little-endian hex
+  expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+}, 60_000);
+
+it('listens on every interface only when --metrics-host 0.0.0.0 asks for it', async () => {
+  const port = await metricsPort(['--metrics-host', '0.0.0.0']);
+  expect(listeningAddresses(port)).toEqual(['00000000']);
+}, 60_000);
