@@ -21,7 +21,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Gold labels as files have them: names in any case, 0/1 indexes (numbers and strings), a label
 // the 2-label model cannot produce, and a row without a label.
 const GOLD = ['positive', 'negative', 1, 0, 'Positive', '0', 'neutral', 'negative', 'neutral', 1];
-const docs = syntheticDocs(60, 5, 'ev').map((d, i) => (i === 59 ? d : { ...d, label: GOLD[i % GOLD.length] }));
+const docs: { id: string; text: string; label?: string | number }[] = syntheticDocs(60, 5, 'ev').map((d, i) => (i === 59 ? d : { ...d, label: GOLD[i % GOLD.length] }));
 const expectedExcluded = { neutral: docs.filter((d) => d.label === 'neutral').length, '(missing)': 1 };
 const goldOf = (label: unknown): string | undefined =>
   label === 1 || label === '1' || String(label).toLowerCase() === 'positive' ? 'positive'
