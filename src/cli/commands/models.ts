@@ -1,8 +1,11 @@
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { RobertaBatchError } from '../../shared/errors.js';
 import { isPresetName, type ModelHead, type ModelSignature } from '../../model/config.js';
 import { fetchModel, stderrProgress } from '../../model/fetch.js';
 import { generateModel } from '../../model/generate.js';
+import { SAMPLE_TOKENIZER_DIR } from '../../model/quickstart.js';
 import { quantizeFile } from '../../model/quantize.js';
 import { listModels } from '../../model/registry.js';
 import { readOnnxSummary } from '../../model/summary.js';
@@ -32,7 +35,7 @@ export function modelsCommand(): Command {
     .addOption(new Option('--head <head>', 'sequence-classification | base').default('sequence-classification'))
     .addOption(new Option('--signature <sig>', 'zoo (one int64 token-id input, no mask: like the ONNX Model Zoo files) | hf (input_ids + attention_mask)').default('zoo'))
     .option('--seed <n>', 'weight seed', '42')
-    .requiredOption('--out <file>', 'destination .onnx file')
+    .requiredOption('--out <path>', 'destination: a .onnx file, or a folder that receives model.onnx plus the sample tokenizer (ready for --model DIR)')
     .action((opts: { preset: string; head: string; signature: string; seed: string; out: string }) =>
       runCommand(async () => {
         const errs: string[] = [];
@@ -42,10 +45,14 @@ export function modelsCommand(): Command {
         if (!/^\d+$/.test(opts.seed)) errs.push(`  --seed "${opts.seed}": expected a non-negative integer`);
         if (errs.length) throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n${errs.join('\n')}`);
         const t0 = performance.now();
+        const asFolder = !opts.out.endsWith('.onnx');
         const g = await generateModel({
           preset: opts.preset as 'tiny' | 'base', head: opts.head as ModelHead, signature: opts.signature as ModelSignature,
-          seed: Number(opts.seed), out: opts.out,
+          seed: Number(opts.seed), out: asFolder ? path.join(opts.out, 'model.onnx') : opts.out,
         });
+        if (asFolder) {
+          for (const f of ['tokenizer.json', 'vocab.json', 'merges.txt']) copyFileSync(path.join(SAMPLE_TOKENIZER_DIR, f), path.join(opts.out, f));
+        }
         process.stdout.write(`${g.path}: ${(g.bytes / 1e6).toFixed(1)} MB, sha256 ${g.sha256}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n` +
           'random weights: scores are meaningless (for tests and benchmarks)\n');
       }),
