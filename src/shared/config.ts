@@ -70,6 +70,24 @@ export const workerSchema = connectionSchema.extend({
 
 export type WorkerConfig = z.infer<typeof workerSchema>;
 
+/**
+ * `roberta-batch worker --gpus 0,1 | --processes N`: one supervisor, one worker process per GPU
+ * or N on CPU (src/supervisor/). `--ui` also applies to a single worker.
+ */
+export const scaleOutSchema = z.object({
+  gpus: z.string().regex(/^\d+(,\d+)*$/, { message: 'expected GPU indices as the host numbers them, such as 0,1,2,3' })
+    .transform((s) => s.split(',').map(Number)).optional(),
+  processes: int(1, 256).optional(),
+  threadsPerProcess: int(1, 1024).optional(),
+  // Restart backoff (ms): 1000, 2000, 4000 ... 30000, doubled per crash in a row.
+  restartBackoffMs: int(10, 60_000).default(1_000),
+  maxStartFailures: int(1, 1_000).default(5),
+  ui: bool.default(false),
+  uiWrite: bool.default(false),
+});
+
+export type ScaleOutConfig = z.infer<typeof scaleOutSchema>;
+
 /** camelCase field → RB_SNAKE_CASE environment variable (REDIS_URL keeps its usual name). */
 export function envName(field: string): string {
   if (field === 'redisUrl') return 'REDIS_URL';
@@ -94,6 +112,15 @@ function crossFieldIssues(c: Record<string, unknown>): { field: string; message:
   const issues: { field: string; message: string; value?: unknown }[] = [];
   if (typeof c.redisUrl === 'string' && typeof c.prefix === 'string' && isClusterUrl(c.redisUrl) && !hasHashTag(c.prefix)) {
     issues.push({ field: 'prefix', value: c.prefix, message: "Redis Cluster needs a hash tag in the prefix so that every key of a queue is in one slot: use --prefix '{rb}'" });
+  }
+  if (Array.isArray(c.gpus) && c.processes !== undefined) {
+    issues.push({ field: 'processes', value: c.processes, message: '--gpus already starts one process per GPU: give --gpus or --processes, not both' });
+  }
+  if (Array.isArray(c.gpus) && new Set(c.gpus).size !== c.gpus.length) {
+    issues.push({ field: 'gpus', value: c.gpus.join(','), message: 'a GPU is listed twice' });
+  }
+  if (c.threadsPerProcess !== undefined && !Array.isArray(c.gpus) && c.processes === undefined) {
+    issues.push({ field: 'threadsPerProcess', value: c.threadsPerProcess, message: 'needs --processes or --gpus (a single worker takes --intra-op-threads)' });
   }
   return issues;
 }

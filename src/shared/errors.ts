@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   E_OUTPUT_SCHEMA: 'a result does not fit the output file (another task or vector size, or not a roberta-batch file)',
   E_OUTPUT_WRITE: 'an output file cannot be written',
   E_REDIS_AUTH: 'Redis refused the user or password in REDIS_URL',
+  E_WORKER_START_LOOP: 'a supervised worker process kept failing before it was ready',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,14 +7,25 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
-export interface HealthSource {
-  ready(): { ready: boolean; reasons: string[] };
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+  /** Extra detail for operators (the supervisor lists its worker processes here). */
+  [detail: string]: unknown;
 }
+
+export interface HealthSource {
+  /** May be asynchronous: the supervisor asks its worker processes. */
+  ready(): Readiness | Promise<Readiness>;
+}
+
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
 
 export interface MetricsServer {
   readonly port: number;
-  /** Extra routes (e.g. the queue UI) can be mounted here. */
   readonly server: http.Server;
+  /** Serves `prefix` and everything under it (e.g. the queue UI at /ui) with `handler`. */
+  mount(prefix: string, handler: RouteHandler): void;
   close(): Promise<void>;
 }
 
@@ -26,23 +37,27 @@ export async function startMetricsServer(opts: {
   health: HealthSource;
   beforeScrape?: () => Promise<void>;
 }): Promise<MetricsServer> {
+  const mounts: { prefix: string; handler: RouteHandler }[] = [];
   const server = http.createServer(async (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     try {
       if (url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       } else if (url === '/readyz') {
-        const r = opts.health.ready();
-        res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: r.ready, reasons: r.reasons }));
+        const r = await opts.health.ready();
+        res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r));
       } else if (url === '/metrics') {
         await opts.beforeScrape?.().catch(() => {});
         const body = await opts.registry();
         res.writeHead(200, { 'content-type': opts.contentType }).end(body);
       } else {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz, /readyz\n');
+        const mount = mounts.find((m) => url === m.prefix || url.startsWith(`${m.prefix}/`));
+        if (mount) await mount.handler(req, res);
+        else res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${['/metrics', '/healthz', '/readyz', ...mounts.map((m) => m.prefix)].join(', ')}\n`);
       }
     } catch (err) {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(err as Error).message}\n`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`${(err as Error).message}\n`);
     }
   });
   server.keepAliveTimeout = 5_000;
@@ -54,6 +69,7 @@ export async function startMetricsServer(opts: {
   return {
     port: (server.address() as AddressInfo).port,
     server,
+    mount: (prefix, handler) => { mounts.push({ prefix: prefix.replace(/\/+$/, ''), handler }); },
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

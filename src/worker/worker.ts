@@ -69,6 +69,11 @@ export class RobertaWorker {
     return this.#server?.port;
   }
 
+  /** The metrics server, to mount extra routes such as the queue UI (undefined before start()). */
+  get httpServer(): MetricsServer | undefined {
+    return this.#server;
+  }
+
   ready(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.#modelLoaded) reasons.push('model not loaded');

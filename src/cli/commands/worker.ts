@@ -1,24 +1,115 @@
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { parseConfig, workerSchema } from '../../shared/config.js';
+import { parseConfig, scaleOutSchema, workerSchema, type ScaleOutConfig, type WorkerConfig } from '../../shared/config.js';
+import { RobertaBatchError } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
+import { createQueueUi, UI_PATH, type QueueUi } from '../../shared/queue-ui.js';
+import { SUPERVISED_ENV, WORKER_PROCESS_ENV, childSpecs } from '../../supervisor/child-command.js';
+import { Supervisor } from '../../supervisor/supervisor.js';
+import type { ReadyMessage } from '../../supervisor/worker-process.js';
 import { RobertaWorker } from '../../worker/worker.js';
 import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, runCommand } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
+const SCALE_OUT_FLAGS: [field: string, flags: string, description: string][] = [
+  ['gpus', '--gpus <list>', 'one worker process per GPU, e.g. 0,1,2,3: each sees only its GPU (CUDA_VISIBLE_DEVICES) and runs --device cuda:0 (auto:0 with --device auto)'],
+  ['processes', '--processes <n>', 'CPU hosts: n worker processes under one supervisor'],
+  ['threadsPerProcess', '--threads-per-process <n>', 'onnxruntime intra-op threads of each process (default: CPU cores / processes, at least 1)'],
+  ['restartBackoffMs', '--restart-backoff-ms <ms>', 'first restart delay of a crashed worker process, doubled per crash in a row up to 30 s (default 1000)'],
+  ['maxStartFailures', '--max-start-failures <n>', 'give up (exit 1) when a worker process fails this many times in a row before it is ready (default 5)'],
+  ['ui', '--ui', 'serve the queue UI (bull-board) at /ui on the metrics server, read-only'],
+  ['uiWrite', '--ui-write', 'let the queue UI retry, remove and clean jobs (implies --ui)'],
+];
+
+function queueUi(config: WorkerConfig, scale: ScaleOutConfig): QueueUi | undefined {
+  if (!scale.ui && !scale.uiWrite) return undefined;
+  return createQueueUi({ redisUrl: config.redisUrl, prefix: config.prefix, queue: config.queue, resultsQueue: config.resultsQueue, write: scale.uiWrite });
+}
+
+/**
+ * `--gpus` / `--processes`: supervise worker processes. First SIGTERM/SIGINT: every process
+ * drains, exit 0 when all did. Second: SIGKILL every process by pid and exit 1.
+ */
+async function supervise(given: Record<string, unknown>, config: WorkerConfig, scale: ScaleOutConfig): Promise<number> {
+  const sup = new Supervisor({
+    specs: childSpecs(given, config, scale),
+    cli: fileURLToPath(new URL('../main.js', import.meta.url)),
+    metricsHost: config.metricsHost,
+    metricsPort: config.metricsPort,
+    shutdownGraceMs: config.shutdownGraceMs,
+    restartBackoffMs: scale.restartBackoffMs,
+    maxStartFailures: scale.maxStartFailures,
+    ui: scale.ui || scale.uiWrite ? { redisUrl: config.redisUrl, prefix: config.prefix, queue: config.queue, resultsQueue: config.resultsQueue, write: scale.uiWrite } : undefined,
+  });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      logger().warn({ signal }, 'second signal: SIGKILL every worker process and exit');
+      sup.killAll();
+      logger().flush?.();
+      process.exit(1);
+    }
+    logger().info({ signal }, 'signal received: draining every worker process (send it again to kill them at once)');
+    void sup.close();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await sup.start();
+  return sup.finished;
+}
+
+/** In a supervised process: say where it runs, and drain if the supervisor goes away. */
+function reportToSupervisor(config: WorkerConfig): void {
+  logger().info({
+    workerProcess: Number(process.env[WORKER_PROCESS_ENV]), cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
+    device: config.device.kind === 'cpu' ? 'cpu' : `${config.device.kind}:${config.device.id}`, intraOpThreads: config.intraOpThreads,
+  }, 'supervised worker process starting');
+  // The IPC channel closes when the supervisor dies (even by SIGKILL): drain as on SIGTERM.
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
+
 export function workerCommand(): Command {
   const cmd = new Command('worker')
-    .description('Serve a queue: documents in, one result per document to the results queue. Runs until SIGTERM/SIGINT (graceful: finishes the batch in flight).');
-  addFlags(cmd, [...CONNECTION_FLAGS, ...WORKER_FLAGS]);
+    .description('Serve a queue: documents in, one result per document to the results queue. Runs until SIGTERM/SIGINT (graceful: finishes the batch in flight). With --gpus or --processes, a supervisor runs one worker process per GPU (or N) behind one metrics port.');
+  addFlags(cmd, [...CONNECTION_FLAGS, ...WORKER_FLAGS, ...SCALE_OUT_FLAGS]);
   cmd.action((opts: Record<string, unknown>) =>
     runCommand(async () => {
-      const config = parseConfig(workerSchema, pick(opts, [...CONNECTION_FLAGS, ...WORKER_FLAGS]));
+      const given = pick(opts, [...CONNECTION_FLAGS, ...WORKER_FLAGS]);
+      const config = parseConfig(workerSchema, given);
+      const scale = parseConfig(scaleOutSchema, pick(opts, SCALE_OUT_FLAGS));
+      const supervised = process.env[SUPERVISED_ENV] === '1';
+      if (scale.gpus || scale.processes) {
+        if (supervised) {
+          throw new RobertaBatchError('E_CONFIG', 'a supervised worker process was given --gpus or --processes', { hint: 'run the supervisor once, at the top: roberta-batch worker --gpus ... (its processes get neither flag)' });
+        }
+        return supervise(given, config, scale);
+      }
+      if (supervised) reportToSupervisor(config);
       const worker = new RobertaWorker(config);
-      onShutdownSignal(() => worker.close());
+      let ui: QueueUi | undefined;
+      onShutdownSignal(async () => {
+        const clean = await worker.close();
+        await ui?.close();
+        return clean;
+      });
       try {
         await worker.start();
       } catch (err) {
         await worker.close();
         throw err;
+      }
+      ui = queueUi(config, scale);
+      if (ui && worker.httpServer) {
+        worker.httpServer.mount(UI_PATH, ui.handler);
+        logger().info({ url: `http://${config.metricsHost}:${worker.httpServer.port}${UI_PATH}`, readOnly: !scale.uiWrite }, 'queue UI listening');
+      }
+      if (supervised && process.send) {
+        const info = worker.modelInfo;
+        const msg: ReadyMessage = {
+          type: 'ready', pid: process.pid, metricsPort: worker.metricsPort ?? 0, device: info?.device ?? 'cpu',
+          intraOpThreads: config.intraOpThreads, cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
+        };
+        process.send(msg);
       }
       logger().info('worker running; SIGTERM or Ctrl-C to stop');
       await new Promise(() => {});

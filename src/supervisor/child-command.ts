@@ -1,0 +1,77 @@
+/**
+ * The command line and environment of each supervised worker process: the same CLI
+ * (`node dist/cli/main.js worker ...`) with the flags the user gave, minus the supervisor's,
+ * plus what differs per process: its GPU, device, threads, metrics port and worker id.
+ */
+import os from 'node:os';
+import type { ScaleOutConfig, WorkerConfig } from '../shared/config.js';
+import { envName } from '../shared/config.js';
+import { RobertaBatchError } from '../shared/errors.js';
+
+/** Set in every supervised process: it then reports to its supervisor and never supervises. */
+export const SUPERVISED_ENV = 'RB_SUPERVISED';
+/** The process's index, which is also its `worker_process` label in the supervisor's /metrics. */
+export const WORKER_PROCESS_ENV = 'RB_WORKER_PROCESS';
+
+/** Flags every child gets from the supervisor instead of from the user. */
+const PER_PROCESS_FIELDS = ['device', 'intraOpThreads', 'metricsPort', 'metricsHost', 'workerId'];
+/** Supervisor settings: removed from the children's environment so that none of them recurses. */
+const SCALE_OUT_FIELDS = ['gpus', 'processes', 'threadsPerProcess', 'restartBackoffMs', 'maxStartFailures', 'ui', 'uiWrite'];
+
+export interface ChildSpec {
+  index: number;
+  /** The host's GPU index (`--gpus`), undefined on CPU. */
+  gpu: number | undefined;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+function flagOf(field: string): string {
+  return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * `given`: the connection and worker flags exactly as the user passed them (defaults and
+ * environment are left to each child, which inherits the environment and validates the same
+ * way). `config`: the same, validated, so that a bad flag fails once, in the supervisor.
+ */
+export function childSpecs(given: Record<string, unknown>, config: WorkerConfig, scale: ScaleOutConfig, env: NodeJS.ProcessEnv = process.env): ChildSpec[] {
+  const gpus = scale.gpus;
+  const count = gpus?.length ?? scale.processes ?? 1;
+  if (gpus && config.device.kind === 'cpu' && (given.device !== undefined || env[envName('device')])) {
+    throw new RobertaBatchError('E_CONFIG', 'invalid configuration:\n  --device "cpu": --gpus runs one process per GPU on CUDA; use --device cuda (the default with --gpus) or auto, or --processes N for CPU', {
+      hint: 'run the command with --help to see every option',
+    });
+  }
+  // Without --threads-per-process, N processes share the cores: onnxruntime's default of one
+  // thread per core in each process would run N x cores threads and thrash (2 cores, 2
+  // processes: 1 thread each). An explicit --intra-op-threads still wins.
+  const userThreads = given.intraOpThreads !== undefined || env[envName('intraOpThreads')] ? config.intraOpThreads : undefined;
+  const threads = scale.threadsPerProcess ?? userThreads ?? Math.max(1, Math.floor(os.availableParallelism() / count));
+  const common: string[] = [];
+  for (const [field, value] of Object.entries(given)) {
+    if (PER_PROCESS_FIELDS.includes(field) || value === undefined || value === false) continue;
+    if (value === true) common.push(flagOf(field));
+    else common.push(flagOf(field), Array.isArray(value) ? value.join(',') : String(value));
+  }
+  const childEnv: NodeJS.ProcessEnv = { ...env };
+  for (const field of SCALE_OUT_FIELDS) delete childEnv[envName(field)];
+
+  return Array.from({ length: count }, (_, index) => {
+    const gpu = gpus?.[index];
+    // Inside a process that sees one GPU, that GPU is device 0 whatever its host index.
+    const device = gpu === undefined ? undefined : config.device.kind === 'auto' ? 'auto:0' : 'cuda:0';
+    const args = [
+      'worker', ...common,
+      ...(device ? ['--device', device] : given.device !== undefined ? ['--device', String(given.device)] : []),
+      '--intra-op-threads', String(threads),
+      // Children serve /metrics on any free port of the loopback: only the supervisor's
+      // server is meant to be scraped, and it reaches them there.
+      '--metrics-port', '0', '--metrics-host', '127.0.0.1',
+      '--worker-id', `${config.workerId}-${index}`,
+    ];
+    const e: NodeJS.ProcessEnv = { ...childEnv, [SUPERVISED_ENV]: '1', [WORKER_PROCESS_ENV]: String(index) };
+    if (gpu !== undefined) e.CUDA_VISIBLE_DEVICES = String(gpu);
+    return { index, gpu, args, env: e };
+  });
+}
