@@ -1,0 +1,63 @@
+/**
+ * Issue 6 point 1: SIGTERM to the supervisor reaches every worker process; each finishes the
+ * batch it holds and publishes it, and the supervisor exits 0 once all of them did. Nothing
+ * taken is lost: no job is left active, every completed job has its result. A second signal
+ * SIGKILLs the processes by pid and the supervisor exits 1 at once.
+ */
+import { Queue } from 'bullmq';
+import { afterEach, expect, it } from 'vitest';
+import { enqueueDocuments } from '../../src/producer/enqueue.js';
+import { bullConnection } from '../../src/shared/redis.js';
+import { stop } from '../helpers/cli.js';
+import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
+import { longDocs, slowModel } from '../helpers/slow-model.js';
+import { alive, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+
+let sup: RunningSupervisor | undefined;
+let queue = '';
+afterEach(async () => {
+  if (sup) await stop(sup.proc, 2_000);
+  sup = undefined;
+  await removeQueues(queue);
+});
+
+async function busySupervisor(): Promise<{ q: Queue; pids: number[] }> {
+  queue = uniqueQueueName('sup-drain');
+  await enqueueDocuments(longDocs(40), { redisUrl: redisUrl(), queue });
+  sup = await startSupervisor(['--queue', queue, '--processes', '2', '--threads-per-process', '1', '--max-batch-size', '8', '--concurrency', '8', '--max-wait-ms', '500'], {}, await slowModel());
+  const ready = await sup.waitAllReady();
+  const q = new Queue(queue, { connection: bullConnection(redisUrl()) });
+  await waitFor(async () => (await q.getJobCounts('active')).active === 16, 60_000, 20); // both processes hold a batch
+  return { q, pids: ready.processes.map((p) => p.pid!) };
+}
+
+it('drains every process, publishes what they held and exits 0', async () => {
+  const { q, pids } = await busySupervisor();
+  sup!.proc.kill('SIGTERM');
+  await waitFor(async () => (await fetch(`${sup!.base}/readyz`).then((r) => r.status, () => 0)) !== 200, 2_000, 20);
+  expect(await sup!.proc.exited).toBe(0);
+  sup = undefined;
+  expect(pids.some(alive)).toBe(false);
+  const counts = await q.getJobCounts('completed', 'active', 'waiting', 'failed');
+  expect(counts.active).toBe(0);
+  expect(counts.failed).toBe(0);
+  expect(counts.completed).toBeGreaterThanOrEqual(16);
+  expect(counts.completed + counts.waiting).toBe(40);
+  const results = new Queue(`${queue}-results`, { connection: bullConnection(redisUrl()) });
+  expect((await results.getJobCounts('waiting')).waiting).toBe(counts.completed);
+  await results.close();
+  await q.close();
+}, 120_000);
+
+it('SIGKILLs every process on a second signal and exits 1 at once', async () => {
+  const { q, pids } = await busySupervisor();
+  const t0 = performance.now();
+  sup!.proc.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 200));
+  sup!.proc.kill('SIGTERM');
+  expect(await sup!.proc.exited).toBe(1);
+  sup = undefined;
+  expect(performance.now() - t0).toBeLessThan(2_000);
+  await waitFor(() => !pids.some(alive), 2_000, 20);
+  await q.close();
+}, 120_000);

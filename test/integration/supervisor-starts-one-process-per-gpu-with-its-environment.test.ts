@@ -1,0 +1,54 @@
+/**
+ * Issue 6 point 1: `worker --gpus 3,5` starts one worker process per GPU, each seeing only its
+ * GPU (CUDA_VISIBLE_DEVICES) as device 0. This machine has no GPU, so the test asks for
+ * --device auto: each process tries CUDA on auto:0, falls back to CPU, and is ready; what it
+ * was given is in its start line and in the supervisor's /readyz. `--processes 2
+ * --threads-per-process 1` gets no CUDA_VISIBLE_DEVICES and one onnxruntime thread each.
+ */
+import { afterEach, expect, it } from 'vitest';
+import { stop } from '../helpers/cli.js';
+import { removeQueues, uniqueQueueName } from '../helpers/queues.js';
+import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+
+let sup: RunningSupervisor | undefined;
+let queue = '';
+afterEach(async () => {
+  if (sup) await stop(sup.proc, 15_000);
+  sup = undefined;
+  await removeQueues(queue);
+});
+
+interface StartLine { pid: number; workerProcess: number; cudaVisibleDevices: string | null; device: string; intraOpThreads: number }
+
+function startLines(output: string): StartLine[] {
+  return output.split('\n').filter((l) => l.includes('supervised worker process starting')).map((l) => JSON.parse(l) as StartLine);
+}
+
+it('gives each GPU its own process with CUDA_VISIBLE_DEVICES and device auto:0 (CPU fallback here)', async () => {
+  queue = uniqueQueueName('sup-gpus');
+  sup = await startSupervisor(['--queue', queue, '--gpus', '3,5', '--device', 'auto', '--threads-per-process', '1']);
+  const ready = await sup.waitAllReady();
+  const lines = startLines(sup.proc.output()).sort((a, b) => a.workerProcess - b.workerProcess);
+  expect(lines.map(({ workerProcess, cudaVisibleDevices, device, intraOpThreads }) => ({ workerProcess, cudaVisibleDevices, device, intraOpThreads }))).toEqual([
+    { workerProcess: 0, cudaVisibleDevices: '3', device: 'auto:0', intraOpThreads: 1 },
+    { workerProcess: 1, cudaVisibleDevices: '5', device: 'auto:0', intraOpThreads: 1 },
+  ]);
+  expect(ready.processes.map((p) => ({ gpu: p.gpu, state: p.state, device: p.device }))).toEqual([
+    { gpu: 3, state: 'ready', device: 'cpu' },
+    { gpu: 5, state: 'ready', device: 'cpu' },
+  ]);
+  expect(new Set(ready.processes.map((p) => p.pid)).size).toBe(2);
+  expect(sup.proc.output()).toMatch(/CUDA unavailable, --device auto fell back to CPU/);
+  expect(await stop(sup.proc, 15_000)).toBe(0);
+  sup = undefined;
+}, 90_000);
+
+it('runs --processes 2 on CPU with the threads it was given and no CUDA_VISIBLE_DEVICES', async () => {
+  queue = uniqueQueueName('sup-cpu');
+  sup = await startSupervisor(['--queue', queue, '--processes', '2', '--threads-per-process', '1']);
+  const ready = await sup.waitAllReady();
+  const lines = startLines(sup.proc.output());
+  expect(lines).toHaveLength(2);
+  expect(lines.every((l) => l.cudaVisibleDevices === null && l.device === 'cpu' && l.intraOpThreads === 1)).toBe(true);
+  expect(ready.processes.map((p) => p.gpu)).toEqual([undefined, undefined]);
+}, 90_000);
