@@ -43,7 +43,8 @@ export function createQueueUi(opts: QueueUiOptions): QueueUi {
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: `roberta-batch: ${opts.queue}` } },
   });
-  const app = new Hono().route(UI_PATH, adapter.registerPlugin());
+  // Not strict: the page sets <base href="/ui/">, so browsers come back to /ui/ as well as /ui.
+  const app = new Hono({ strict: false }).route(UI_PATH, adapter.registerPlugin());
   const listener = getRequestListener(app.fetch);
   let closing: Promise<void> | undefined;
   return {

@@ -3,7 +3,8 @@
  * GPU (CUDA_VISIBLE_DEVICES) as device 0. This machine has no GPU, so the test asks for
  * --device auto: each process tries CUDA on auto:0, falls back to CPU, and is ready; what it
  * was given is in its start line and in the supervisor's /readyz. `--processes 2
- * --threads-per-process 1` gets no CUDA_VISIBLE_DEVICES and one onnxruntime thread each.
+ * --threads-per-process 1` gets no CUDA_VISIBLE_DEVICES and one onnxruntime thread each; --ui
+ * is served by the supervisor, not by each process.
  */
 import { afterEach, expect, it } from 'vitest';
 import { stop } from '../helpers/cli.js';
@@ -45,8 +46,11 @@ it('gives each GPU its own process with CUDA_VISIBLE_DEVICES and device auto:0 (
 
 it('runs --processes 2 on CPU with the threads it was given and no CUDA_VISIBLE_DEVICES', async () => {
   queue = uniqueQueueName('sup-cpu');
-  sup = await startSupervisor(['--queue', queue, '--processes', '2', '--threads-per-process', '1']);
+  sup = await startSupervisor(['--queue', queue, '--processes', '2', '--threads-per-process', '1', '--ui']);
   const ready = await sup.waitAllReady();
+  // --ui is the supervisor's: its server has /ui, its processes got no --ui
+  expect((await fetch(`${sup.base}/ui`)).status).toBe(200);
+  expect(sup.proc.output()).not.toMatch(/queue UI listening/);
   const lines = startLines(sup.proc.output());
   expect(lines).toHaveLength(2);
   expect(lines.every((l) => l.cudaVisibleDevices === null && l.device === 'cpu' && l.intraOpThreads === 1)).toBe(true);
