@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { benchCommand } from './commands/bench.js';
+import { chaosCommand } from './commands/chaos.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { evalCommand } from './commands/eval.js';
 import { modelsCommand } from './commands/models.js';
@@ -31,5 +32,6 @@ program.addCommand(evalCommand());
 program.addCommand(benchCommand());
 program.addCommand(statusCommand());
 program.addCommand(reconcileCommand());
+program.addCommand(chaosCommand());
 
 await program.parseAsync(process.argv);

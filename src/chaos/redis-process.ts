@@ -1,0 +1,87 @@
+/**
+ * A redis-server owned by the chaos run: its own port and folder, `appendonly yes` with
+ * `appendfsync always` (a SIGKILL loses no acknowledged write) and `noeviction` (workers refuse
+ * an evicting Redis). Only the pid started here is ever signalled.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { RobertaBatchError } from '../shared/errors.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new RobertaBatchError('E_REDIS_UNREACHABLE', `the chaos redis-server did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export class ChaosRedis {
+  readonly port: number;
+  readonly dir: string;
+  #child: ChildProcess | undefined;
+
+  private constructor(port: number, dir: string) {
+    this.port = port;
+    this.dir = dir;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<ChaosRedis> {
+    const r = new ChaosRedis(await freePort(), mkdtempSync(path.join(os.tmpdir(), 'rb-chaos-redis-')));
+    await r.start();
+    return r;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
+      '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction',
+    ], { stdio: 'ignore' });
+    const failed = await new Promise<Error | undefined>((resolve) => {
+      child.once('error', resolve);
+      child.once('spawn', () => resolve(undefined));
+    });
+    if (failed) {
+      throw new RobertaBatchError('E_REDIS_MISSING', 'chaos needs redis-server to start its own Redis', {
+        hint: 'install Redis (apt-get install redis-server)', cause: failed,
+      });
+    }
+    this.#child = child;
+    await waitForPort(this.port, 15_000);
+  }
+
+  /** SIGKILL: what survives is what the append-only file holds. */
+  async kill(): Promise<void> {
+    const c = this.#child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGKILL'); });
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
