@@ -53,7 +53,8 @@ export const workerSchema = connectionSchema.extend({
   metricsPort: int(0, 65535).default(9464),
   metricsHost: z.string().default('127.0.0.1'),
   // BullMQ locks: renewed every lockDuration/2 by the main thread, which inference never blocks.
-  // 60 s covers a 64 x 512 base-model batch on 2 CPU cores (~30 s) even if renewal is late once.
+  // The lock need not outlast a batch (inference never blocks the renewing thread; a 64 x 512
+  // base-model batch takes ~49 s on 2 CPU cores): 60 s tolerates a renewal late by up to 30 s. docs/RELIABILITY.md
   lockDurationMs: int(1_000).default(60_000),
   stalledIntervalMs: int(100).default(30_000),
   maxStalledCount: int(0, 100).default(2),
