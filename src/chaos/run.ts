@@ -247,7 +247,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         await sleep(rec.pauseMs);
       }
       faults.push(rec);
-      say(`fault ${i + 1}/${plan.length}: ${describeFault(rec)}`);
+      say(`fault ${i + 1}/${plan.length}: ${kind}${rec.worker ? ` ${rec.worker}` : ''} at ${rec.atFinished}/${rec.of} jobs finished (recovery is measured at the end)`);
       await sleep(Math.max(0, rec.at + spacingMs - Date.now()));
     }
     gate.allow(Infinity);
