@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DocumentError } from '../../src/shared/errors.js';
-import { DynamicBatcher } from '../../src/worker/batcher.js';
+import { DynamicBatcher, type BatchItemResult } from '../../src/worker/batcher.js';
 import { OnnxEngine } from '../../src/worker/engine.js';
 import { testModel } from '../helpers/models.js';
 
@@ -34,6 +34,6 @@ it('fails only the poison document and splits the batch to find it', async () =>
   expect(reason.code).toBe('E_INFERENCE');
   expect(splits).toBeGreaterThanOrEqual(3); // 8 -> 4 -> 2 -> 1
   // The good documents still came out of shared batches, not one by one.
-  const sizes = results.filter((r): r is PromiseFulfilledResult<{ batchSize: number }> => r.status === 'fulfilled').map((r) => r.value.batchSize);
+  const sizes = results.filter((r): r is PromiseFulfilledResult<BatchItemResult> => r.status === 'fulfilled').map((r) => r.value.batchSize);
   expect(Math.max(...sizes)).toBeGreaterThanOrEqual(4);
 });
