@@ -30,7 +30,6 @@ export default defineConfig({
           name: 'serial',
           include: ['test/**/*.serial.test.ts', 'test/chaos/**/*.test.ts'],
           poolOptions: { forks: { singleFork: true } },
-          fileParallelism: false,
           sequence: { groupOrder: 1 },
         },
       },
