@@ -41,16 +41,6 @@ export function textFingerprint(text: string): string {
 export const setupKey = (prefix: string, queue: string) => `${prefix}:${queue}:fp-config`;
 export const fingerprintKey = (prefix: string, queue: string, jobId: string) => `${prefix}:${queue}:fp:${jobId}`;
 
-export async function storeFingerprints(redis: RedisClient, prefix: string, queue: string, entries: { jobId: string; value: string; ttlSeconds?: number }[]): Promise<void> {
-  if (!entries.length) return;
-  const m = redis.multi();
-  for (const e of entries) {
-    if (e.ttlSeconds) m.set(fingerprintKey(prefix, queue, e.jobId), e.value, 'EX', e.ttlSeconds);
-    else m.set(fingerprintKey(prefix, queue, e.jobId), e.value);
-  }
-  await m.exec();
-}
-
 export async function readFingerprints(redis: RedisClient, prefix: string, queue: string, jobIds: string[]): Promise<(string | null)[]> {
   if (!jobIds.length) return [];
   return redis.mget(jobIds.map((id) => fingerprintKey(prefix, queue, id)));

@@ -13,8 +13,8 @@ import { logger, type Logger } from '../shared/logger.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../shared/metrics.js';
 import { resultsQueueName } from '../shared/queues.js';
 import { bullConnection, checkEvictionPolicy, connect, redactRedisUrl, waitForRedis } from '../shared/redis.js';
-import { setupFingerprint, setupKey, storeFingerprints, textFingerprint } from '../shared/fingerprints.js';
-import { addRunCounts } from '../shared/run-stats.js';
+import { setupFingerprint, setupKey, textFingerprint } from '../shared/fingerprints.js';
+import { Bookkeeper } from './bookkeeping.js';
 import { jobIdForDocument } from '../producer/job-id.js';
 import type { WorkerConfig } from '../shared/config.js';
 import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
@@ -54,6 +54,7 @@ export class RobertaWorker {
   #recentDone: number[] = [];
   #redis: RedisClient | undefined;
   #setupFp = '';
+  #bookkeeper: Bookkeeper | undefined;
 
   constructor(config: WorkerConfig, log: Logger = logger()) {
     this.config = config;
@@ -166,6 +167,7 @@ export class RobertaWorker {
       modelSha256: info.sha256, task: c.task, pooling: c.pooling, normalize: c.normalize,
       longDocs: c.longDocs, maxLength, chunkOverlap: c.chunkOverlap,
     });
+    this.#bookkeeper = new Bookkeeper(this.#redis, c.prefix, c.queue, this.log);
     const previous = await this.#redis.getset(setupKey(c.prefix, c.queue), this.#setupFp);
     if (previous && previous !== this.#setupFp) {
       this.log.warn({ previous, current: this.#setupFp }, 'the model setup of this queue changed (other model, task or pooling): --skip-unchanged will recompute every document');
@@ -219,7 +221,7 @@ export class RobertaWorker {
       records = data.docs.map((doc) => this.#failed(doc, data.runId, 'E_INFERENCE', `gave up after ${job.attemptsMade + 1} attempts: ${errorMessage(err)}`));
     }
     await this.#publisher!.publish(records);
-    await this.#afterPublish(job, data as DocJobData, records);
+    this.#recordBookkeeping(data as DocJobData, records);
     const end = Date.now();
     let ok = 0;
     for (const r of records) {
@@ -306,23 +308,16 @@ export class RobertaWorker {
 
   /**
    * Bookkeeping once results are durable: per-run counters for `status`, and text fingerprints
-   * for `enqueue --skip-unchanged`. Best effort: a failure here is logged, never fails the job
-   * (the results are already published).
+   * for `enqueue --skip-unchanged`, written in the background (bookkeeping.ts).
    */
-  async #afterPublish(job: Job, data: DocJobData, records: ResultRecord[]): Promise<void> {
-    try {
-      const c = this.config;
-      const ok = records.filter((r) => r.status === 'ok').length;
-      if (data.runId) await addRunCounts(this.#redis!, c.prefix, c.queue, data.runId, { done: ok, failed: records.length - ok });
-      if (data.fingerprint) {
-        const entries = data.docs
+  #recordBookkeeping(data: DocJobData, records: ResultRecord[]): void {
+    const ok = records.filter((r) => r.status === 'ok').length;
+    const fps = data.fingerprint
+      ? data.docs
           .filter((d, i) => records[i]?.status === 'ok' && typeof d.text === 'string')
-          .map((d) => ({ jobId: jobIdForDocument(d.id), value: `${this.#setupFp}:${textFingerprint(d.text as string)}`, ttlSeconds: data.fingerprint!.ttlSeconds || undefined }));
-        await storeFingerprints(this.#redis!, c.prefix, c.queue, entries);
-      }
-    } catch (err) {
-      this.log.warn({ jobId: job.id, reason: errorMessage(err) }, 'could not update run counters or fingerprints');
-    }
+          .map((d) => ({ jobId: jobIdForDocument(d.id), value: `${this.#setupFp}:${textFingerprint(d.text as string)}`, ttlSeconds: data.fingerprint!.ttlSeconds || undefined }))
+      : [];
+    this.#bookkeeper!.record(data.runId, ok, records.length - ok, fps);
   }
 
   async #refreshQueueGauges(): Promise<void> {
@@ -360,6 +355,7 @@ export class RobertaWorker {
         new Promise<boolean>((r) => setTimeout(() => r(true), this.config.shutdownGraceMs).unref()),
       ]);
       await this.#statsQueue?.close().catch(() => {});
+      await this.#bookkeeper?.close();
       this.#redis?.disconnect();
       await this.#server?.close();
       this.metrics.stop();
