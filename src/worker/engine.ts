@@ -224,6 +224,7 @@ export class OnnxEngine {
   readonly info: ModelInfo;
   #session: ort.InferenceSession;
   #closed = false;
+  #last: Promise<unknown> = Promise.resolve();
 
   private constructor(session: ort.InferenceSession, info: ModelInfo) {
     this.#session = session;
@@ -275,8 +276,18 @@ export class OnnxEngine {
     return new OnnxEngine(session, { path: file, name, sha256, bytes, signature, device, providers });
   }
 
-  /** Runs one padded batch and reduces it to one vector per row. */
-  async run(req: BatchRequest): Promise<BatchOutput> {
+  /**
+   * Runs one padded batch and reduces it to one vector per row. Calls are serialised: one
+   * session run at a time (onnxruntime parallelises inside a run; two concurrent runs on two
+   * cores only compete for the same cores and double the activation memory).
+   */
+  run(req: BatchRequest): Promise<BatchOutput> {
+    const next = this.#last.then(() => this.#runNow(req));
+    this.#last = next.catch(() => undefined);
+    return next;
+  }
+
+  async #runNow(req: BatchRequest): Promise<BatchOutput> {
     if (this.#closed) throw new RobertaBatchError('E_SHUTDOWN', 'engine is closed');
     const sig = this.info.signature;
     const { rows, seq } = req;
