@@ -70,8 +70,47 @@ async function readIds(file: string, into: Set<string>): Promise<void> {
   }
 }
 
-function writeLine(stream: WriteStream, line: string): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(line, (err) => (err ? reject(err) : resolve())));
+/**
+ * Appends lines to a stream, one write per event-loop turn for all lines of that turn: with
+ * 256 result jobs in flight, a write (and its callback) per line cost 12% of the exporter's
+ * CPU in the queue-path benchmark. Each caller's promise resolves once its line was handed to
+ * the operating system, before its result job is marked completed.
+ */
+class LineWriter {
+  #stream: WriteStream;
+  #lines: string[] = [];
+  #waiters: { resolve(): void; reject(e: unknown): void }[] = [];
+  #scheduled = false;
+
+  constructor(stream: WriteStream) {
+    this.#stream = stream;
+  }
+
+  get stream(): WriteStream {
+    return this.#stream;
+  }
+
+  write(line: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#lines.push(line);
+      this.#waiters.push({ resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const text = this.#lines.join('');
+    const waiters = this.#waiters;
+    this.#lines = [];
+    this.#waiters = [];
+    this.#stream.write(text, (err) => {
+      for (const w of waiters) (err ? w.reject(err) : w.resolve());
+    });
+  }
 }
 
 export class ResultsExporter {
@@ -82,8 +121,8 @@ export class ResultsExporter {
   #opts: ExportOptions;
   #connection: ConnectionOptions;
   #worker: BullWorker<ResultRecord> | undefined;
-  #okStream: WriteStream | undefined;
-  #errStream: WriteStream | undefined;
+  #okStream: LineWriter | undefined;
+  #errStream: LineWriter | undefined;
   #closing: Promise<void> | undefined;
   #listeners: (() => void)[] = [];
 
@@ -106,8 +145,8 @@ export class ResultsExporter {
     if (sink) await sink.open(this.seen);
     else await readIds(this.#opts.out, this.seen);
     await readIds(this.errorsOut, this.seen);
-    if (!sink) this.#okStream = createWriteStream(this.#opts.out, { flags: 'a' });
-    this.#errStream = createWriteStream(this.errorsOut, { flags: 'a' });
+    if (!sink) this.#okStream = new LineWriter(createWriteStream(this.#opts.out, { flags: 'a' }));
+    this.#errStream = new LineWriter(createWriteStream(this.errorsOut, { flags: 'a' }));
     const name = resultsQueueName(this.#opts.queue, this.#opts.resultsQueue);
     if (sink?.replaysCompleted) await this.#replayCompleted(name);
     this.#worker = new BullWorker<ResultRecord>(name, async (job) => this.#write(job.data), {
@@ -128,10 +167,10 @@ export class ResultsExporter {
     this.seen.add(rec.id);
     if (rec.status === 'ok') {
       if (this.#opts.sink) await this.#opts.sink.write(rec);
-      else await writeLine(this.#okStream!, `${JSON.stringify(rec)}\n`);
+      else await this.#okStream!.write(`${JSON.stringify(rec)}\n`);
       this.counts.ok++;
     } else {
-      await writeLine(this.#errStream!, `${JSON.stringify(rec)}\n`);
+      await this.#errStream!.write(`${JSON.stringify(rec)}\n`);
       this.counts.failed++;
     }
     this.onRecord?.(rec);
@@ -245,7 +284,7 @@ export class ResultsExporter {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.#worker?.close();
-      await Promise.all([this.#okStream, this.#errStream].map((s) => (s ? new Promise<void>((r) => s.end(() => r())) : undefined)));
+      await Promise.all([this.#okStream, this.#errStream].map((w) => (w ? new Promise<void>((r) => w.stream.end(() => r())) : undefined)));
       // After the worker: no write is in flight, so the sink's output holds every acknowledged record.
       await this.#opts.sink?.close();
     })();
