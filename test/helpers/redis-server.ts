@@ -62,7 +62,9 @@ export async function startPrivateRedis(opts: { appendonly?: boolean; extraArgs?
   };
   const kill = async (): Promise<void> => {
     const c = child;
-    if (!c || c.exitCode !== null) return;
+    // A process ended by a signal has exitCode null and signalCode set: killing it twice
+    // (kill() then stop()) must not wait for an 'exit' that already happened.
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGKILL'); });
   };
   await start();

@@ -1,0 +1,66 @@
+/**
+ * A Redis master, a replica and one Sentinel watching them (quorum 1), on free ports, for
+ * tests of redis+sentinel:// URLs and failover. Only the pids started here are signalled.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, startPrivateRedis, waitForPort, type PrivateRedis } from './redis-server.js';
+
+export const MASTER_NAME = 'rbmaster';
+
+const run = promisify(execFile);
+const cli = async (port: number, ...args: string[]) => (await run('redis-cli', ['-p', String(port), ...args])).stdout;
+
+export interface PrivateSentinel {
+  master: PrivateRedis;
+  replica: PrivateRedis;
+  /** redis+sentinel://127.0.0.1:<port>/rbmaster */
+  url: string;
+  /** Waits until the replica holds every write the master acknowledged (Redis WAIT). */
+  syncReplica(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSentinel(): Promise<PrivateSentinel> {
+  // Redis delays a replica's first (diskless) sync by 5 s by default: start it at once.
+  const master = await startPrivateRedis({ extraArgs: ['--repl-diskless-sync-delay', '0'] });
+  const replica = await startPrivateRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+  const deadline = Date.now() + 10_000;
+  while (!/master_link_status:up/.test(await cli(replica.port, 'info', 'replication'))) {
+    if (Date.now() > deadline) throw new Error('the replica did not sync with its master within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-sentinel-'));
+  const port = await freePort();
+  const conf = path.join(dir, 'sentinel.conf'); // Sentinel rewrites its file: it must be its own
+  writeFileSync(conf, [
+    `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+    `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${master.port} 1`,
+    // Failover within ~2 s of the master's death, short enough for a test.
+    `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
+    `sentinel failover-timeout ${MASTER_NAME} 5000`,
+    '',
+  ].join('\n'));
+  const sentinel: ChildProcess = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  await waitForPort(port);
+  return {
+    master, replica, url: `redis+sentinel://127.0.0.1:${port}/${MASTER_NAME}`,
+    syncReplica: async () => {
+      const acked = Number((await cli(master.port, 'wait', '1', '5000')).trim());
+      if (acked < 1) throw new Error('the replica did not acknowledge the writes within 5 s');
+    },
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        if (sentinel.exitCode !== null || sentinel.signalCode !== null) return resolve();
+        sentinel.once('exit', () => resolve());
+        sentinel.kill('SIGKILL');
+      });
+      await replica.stop();
+      await master.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
