@@ -26,7 +26,7 @@ export const WORKER_FLAGS: Flag[] = [
   ['maxBatchSize', '--max-batch-size <n>', 'documents per batch at most (default 32)'],
   ['maxBatchTokens', '--max-batch-tokens <n>', 'padded tokens (rows x longest) per batch at most (default 16384)'],
   ['maxWaitMs', '--max-wait-ms <ms>', 'send a batch once its first document waited this long (default 20)'],
-  ['concurrency', '--concurrency <n>', 'jobs held at once, the window sorted by length into batches; 0 = 16 x max-batch-size (default 0)'],
+  ['concurrency', '--concurrency <n>', 'jobs held at once, the window sorted by length into batches; 0 = 32 x max-batch-size; each holds its text in memory (default 0)'],
   ['maxLength', '--max-length <n>', 'tokens per document incl. <s> </s>; longer texts are truncated (default: the model maximum, 512)'],
   ['pooling', '--pooling <mode>', 'embed: mean | cls | pooler (default mean)'],
   ['normalize', '--normalize', 'embed: L2-normalise embeddings'],

@@ -41,10 +41,12 @@ export const workerSchema = connectionSchema.extend({
   maxBatchTokens: int(16).default(16_384),
   maxWaitMs: int(0, 60_000).default(20),
   /**
-   * Jobs held at once (the batcher's sorting window); 0 = 16 x max-batch-size. Measured on the
-   * rt-polarity reviews with roberta-base on 2 cores (npm run bench): a window of 128 left
-   * 25.8 % of computed tokens as padding (end to end 0.71 x the onnxruntime-alone ceiling),
-   * a window of 512 left 7.4 % (0.96 x).
+   * Jobs held at once (the batcher's sorting window); 0 = 32 x max-batch-size. Measured on the
+   * rt-polarity reviews with roberta-base on 2 cores (npm run bench, end to end / onnxruntime
+   * alone on globally sorted batches): a window of 128 left 25.8 % of computed tokens as
+   * padding (fp32: 0.71 x), 512 left 7.4 % (fp32 0.93-0.96 x, int8 0.84 x), 1024 left 4.5 %
+   * (int8 0.91 x). Each held job keeps its text in memory: at most concurrency x max-doc-bytes,
+   * so lower it for very long documents.
    */
   concurrency: int(0, 100_000).default(0),
   maxLength: int(8, 100_000).optional(),

@@ -183,7 +183,7 @@ export class RobertaWorker {
       connection,
       prefix: c.prefix,
       autorun: false,
-      concurrency: c.concurrency || 16 * c.maxBatchSize,
+      concurrency: c.concurrency || 32 * c.maxBatchSize,
       lockDuration: c.lockDurationMs,
       stalledInterval: c.stalledIntervalMs,
       maxStalledCount: c.maxStalledCount,
