@@ -4,7 +4,7 @@
  * backoff (250, 500, 1000 ms...) and the reason, print no stack trace, do not exit, and carry on
  * once Redis appears. (The worker's case: worker-http-endpoints-report-liveness-readiness-metrics.)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -54,7 +54,8 @@ it('producer and exporter retry with backoff while Redis is down, then finish', 
   const model = await testModel('sequence-classification', 'hf');
   const worker = spawnCli(['worker', '--queue', 'late', '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], env);
   spawned.push(worker);
-  await waitFor(() => readFileSync(out, 'utf8').split('\n').filter(Boolean).length === 40, 60_000, 100);
+  // The exporter creates its file once Redis answers: until then there is nothing to count.
+  await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').split('\n').filter(Boolean).length === 40, 60_000, 100);
   for (const s of [producer, exporter]) expect(s.output(), s.output()).not.toMatch(/^\s+at /m);
   expect(await stop(exporter)).toBe(0);
   expect(await stop(worker)).toBe(0);
