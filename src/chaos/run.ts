@@ -171,7 +171,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   mainQueue.on('error', () => {});
   const fleet = new WorkerFleet([
     '--queue', queue, '--model', model, '--tokenizer', tokenizerDir, '--metrics-port', '0', '--skip-hash',
-    '--intra-op-threads', '1', '--max-batch-size', '16', '--max-wait-ms', '200',
+    // A small window per worker (3 batches) spreads each segment over all workers, so that
+    // every killed worker holds jobs; the default window (32 batches) lets one worker take it all.
+    '--intra-op-threads', '1', '--max-batch-size', '16', '--concurrency', '48', '--max-wait-ms', '200',
     '--lock-duration-ms', String(opts.lockDurationMs), '--stalled-interval-ms', String(opts.stalledIntervalMs),
     '--max-stalled-count', String(opts.maxStalledCount), '--max-doc-bytes', String(opts.workerMaxDocBytes), '--shutdown-grace-ms', '5000',
   ], { REDIS_URL: redis.url });
