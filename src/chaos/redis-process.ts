@@ -5,35 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { RobertaBatchError } from '../shared/errors.js';
+import { freePort, waitForPort } from '../shared/ports.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new RobertaBatchError('E_REDIS_UNREACHABLE', `the chaos redis-server did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 export class ChaosRedis {
   readonly port: number;
@@ -70,7 +46,9 @@ export class ChaosRedis {
       });
     }
     this.#child = child;
-    await waitForPort(this.port, 15_000);
+    if (!(await waitForPort(this.port, 15_000))) {
+      throw new RobertaBatchError('E_REDIS_UNREACHABLE', `the chaos redis-server did not listen on ${this.port} within 15000 ms`);
+    }
   }
 
   /** SIGKILL: what survives is what the append-only file holds. */

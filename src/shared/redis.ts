@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { RedisConnection, createIORedisClient, type ConnectionOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { canConnect, freePort } from './ports.js';
 import { RobertaBatchError } from './errors.js';
 import { logger } from './logger.js';
 
@@ -343,27 +343,6 @@ export async function checkEvictionPolicy(url: string, allowEviction: boolean): 
   }
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, host);
-    s.setTimeout(1_000);
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => { s.destroy(); resolve(false); });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 export interface EnsuredRedis {
   url: string;
   source: 'env' | 'local' | 'private';
@@ -376,7 +355,7 @@ export interface EnsuredRedis {
  */
 export async function ensureRedis(envUrl: string | undefined): Promise<EnsuredRedis> {
   if (envUrl) return { url: envUrl, source: 'env', stop: async () => {} };
-  if (await canConnect('127.0.0.1', 6379)) return { url: DEFAULT_REDIS_URL, source: 'local', stop: async () => {} };
+  if (await canConnect(6379)) return { url: DEFAULT_REDIS_URL, source: 'local', stop: async () => {} };
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'roberta-batch-redis-'));
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {

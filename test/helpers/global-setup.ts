@@ -4,23 +4,13 @@
  * (tiny test models are generated lazily by test/helpers/models.ts).
  */
 import { execFileSync } from 'node:child_process';
-import net from 'node:net';
+import { canConnect } from '../../src/shared/ports.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let privateRedis: PrivateRedis | undefined;
-
-function canConnect(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, host);
-    s.setTimeout(1000);
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => { s.destroy(); resolve(false); });
-  });
-}
 
 export default async function setup(): Promise<() => Promise<void>> {
   // Type errors are reported by `npm run typecheck`; tsc still emits, so the suite can run.
