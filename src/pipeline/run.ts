@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import type { Histogram } from 'prom-client';
 import type { WorkerConfig } from '../shared/config.js';
+import { RobertaBatchError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { resultsQueueName } from '../shared/queues.js';
 import { bullConnection, ensureRedis } from '../shared/redis.js';
@@ -26,6 +27,12 @@ export interface RunOptions {
   workers: number;
   /** Keep the run's queues in Redis afterwards (default: removed). */
   keepQueues: boolean;
+  /**
+   * Aborting (first SIGINT/SIGTERM) stops reading the input, lets the workers finish their jobs
+   * in flight and ends with E_SHUTDOWN after the usual clean-up (workers, exporter, the queues,
+   * a private redis-server).
+   */
+  signal?: AbortSignal;
   /** An explicit queue: resume-friendly (outputs appended, queue kept). */
   queue?: string;
   reader: ReaderOptions;
@@ -118,11 +125,17 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       errorsOut,
       allowEviction: opts.worker.allowEviction,
       inputLabel: opts.input,
+      signal: opts.signal,
     });
     await exporter.start();
     // Done when nothing is left to process and every published result has been exported.
     let idleChecks = 0;
     while (idleChecks < 2) {
+      if (opts.signal?.aborted) {
+        throw new RobertaBatchError('E_SHUTDOWN', `run ${runId} interrupted: ${exporter.exported} documents exported to ${opts.out}`, {
+          hint: opts.queue ? 'run the same command again to finish (the queue is kept)' : 'run it again with --queue NAME to be able to resume an interrupted run',
+        });
+      }
       await new Promise((r) => setTimeout(r, 100));
       idleChecks = (await queueIdle(mainQueue)) ? idleChecks + 1 : 0;
     }

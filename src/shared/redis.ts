@@ -358,8 +358,11 @@ export async function ensureRedis(envUrl: string | undefined): Promise<EnsuredRe
   if (await canConnect(6379)) return { url: DEFAULT_REDIS_URL, source: 'local', stop: async () => {} };
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'roberta-batch-redis-'));
+  // Its own process group: a Ctrl-C in the terminal must not kill Redis under the workers that
+  // are finishing their jobs; `stop()` ends it after them.
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
+    detached: true,
   });
   const spawnError = await new Promise<Error | undefined>((resolve) => {
     child.once('error', (e) => resolve(e));

@@ -6,6 +6,7 @@ import { defaultModelFor } from '../../model/quickstart.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
 import type { InputEncoding, InputFormatOption } from '../../producer/readers.js';
 import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, runCommand } from '../options.js';
+import { onShutdownSignal } from '../signals.js';
 
 function printSummary(s: RunSummary): void {
   const lines = [
@@ -47,7 +48,18 @@ export function runCommandDef(): Command {
       const flags = { ...pick(opts, [...CONNECTION_FLAGS, ...WORKER_FLAGS]), model, metricsPort: opts.metricsPort ?? 0 };
       const config = parseConfig(workerSchema, flags);
       const explicitQueue = opts.queue !== undefined || process.env.RB_QUEUE !== undefined;
-      const summary = await runPipeline({
+      // First signal: stop reading, finish the jobs in flight, clean up (a private redis-server
+      // included) and exit 1 with E_SHUTDOWN; a second one ends the process at once.
+      const controller = new AbortController();
+      let finished: Promise<unknown> = Promise.resolve();
+      onShutdownSignal(async () => {
+        controller.abort();
+        await finished;
+        // runCommand reports the E_SHUTDOWN error and sets the exit code.
+        await new Promise(() => {});
+      });
+      const running = runPipeline({
+        signal: controller.signal,
         input,
         out: String(opts.out),
         errorsOut: opts.errorsOut as string | undefined,
@@ -65,6 +77,8 @@ export function runCommandDef(): Command {
         redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
         worker: config,
       });
+      finished = running.catch(() => undefined);
+      const summary = await running;
       printSummary(summary);
       logger().flush?.();
       return 0;
