@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { envName } from '../shared/config.js';
 import { RobertaBatchError, errorMessage } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
+import type { InputEncoding, InputFormatOption, ReaderOptions } from '../producer/readers.js';
 
 type Flag = [field: string, flags: string, description: string];
 
@@ -75,4 +76,15 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
     logger().flush?.();
     process.exit(code === 'E_CONFIG' ? 2 : 1);
   }
+}
+
+/** Reader options from the input flags shared by `run` and `eval` (--format, --id-field ...). */
+export function readerOptionsFrom(opts: Record<string, unknown>): ReaderOptions {
+  return {
+    format: opts.format as InputFormatOption,
+    idField: String(opts.idField),
+    textField: String(opts.textField),
+    autoId: Boolean(opts.autoId),
+    encoding: opts.encoding as InputEncoding,
+  };
 }

@@ -4,8 +4,7 @@ import { logger } from '../../shared/logger.js';
 import { defaultModelFor } from '../../model/quickstart.js';
 import { evaluateFile } from '../../eval/evaluate.js';
 import { formatReport } from '../../eval/report.js';
-import type { InputEncoding, InputFormatOption } from '../../producer/readers.js';
-import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, runCommand } from '../options.js';
+import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, readerOptionsFrom, runCommand } from '../options.js';
 
 /** Embedding-only flags make no sense for a sentiment evaluation. */
 const EVAL_WORKER_FLAGS = WORKER_FLAGS.filter(([f]) => !['task', 'pooling', 'normalize', 'model'].includes(f));
@@ -34,13 +33,7 @@ export function evalCommand(): Command {
       const report = await evaluateFile({
         data: String(opts.data),
         labelField: String(opts.labelField),
-        reader: {
-          format: opts.format as InputFormatOption,
-          idField: String(opts.idField),
-          textField: String(opts.textField),
-          autoId: Boolean(opts.autoId),
-          encoding: opts.encoding as InputEncoding,
-        },
+        reader: readerOptionsFrom(opts),
         predictionsOut: opts.predictions as string | undefined,
         workers: Math.max(1, Number(opts.workers)),
         docsPerJob: Math.max(1, Number(opts.docsPerJob)),

@@ -4,8 +4,7 @@ import { logger } from '../../shared/logger.js';
 import type { Task } from '../../shared/types.js';
 import { defaultModelFor } from '../../model/quickstart.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
-import type { InputEncoding, InputFormatOption } from '../../producer/readers.js';
-import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, runCommand } from '../options.js';
+import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, readerOptionsFrom, runCommand } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
 function printSummary(s: RunSummary): void {
@@ -66,13 +65,7 @@ export function runCommandDef(): Command {
         workers: Math.max(1, Number(opts.workers)),
         keepQueues: Boolean(opts.keepQueues),
         queue: explicitQueue ? config.queue : undefined,
-        reader: {
-          format: opts.format as InputFormatOption,
-          idField: String(opts.idField),
-          textField: String(opts.textField),
-          autoId: Boolean(opts.autoId),
-          encoding: opts.encoding as InputEncoding,
-        },
+        reader: readerOptionsFrom(opts),
         docsPerJob: Math.max(1, Number(opts.docsPerJob)),
         redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
         worker: config,
