@@ -17,6 +17,7 @@ export const CONNECTION_FLAGS: Flag[] = [
   ['prefix', '--prefix <prefix>', 'BullMQ key prefix; use a hash tag such as {rb} on Redis Cluster (default bull)'],
   ['resultsQueue', '--results-queue <name>', 'queue receiving one result per document (default <queue>-results)'],
   ['allowEviction', '--allow-eviction', 'accept a Redis whose maxmemory-policy may evict (and so lose) jobs'],
+  ['redisWaitMs', '--redis-wait-ms <ms>', 'wait this long for Redis at start, then fail with E_REDIS_UNREACHABLE (default 60000; status 10000)'],
 ];
 
 export const WORKER_FLAGS: Flag[] = [
@@ -62,7 +63,8 @@ export function pick(opts: Record<string, unknown>, flags: Flag[]): Record<strin
 }
 
 /**
- * Runs a command body: errors print as `E_CODE: message — hint` without a stack trace;
+ * Runs a command body: errors print as `E_CODE: message — hint` without a stack trace (and
+ * without a library's error object, which may hold the Redis password in the failed AUTH);
  * exit code 2 for invalid configuration, 1 for everything else.
  */
 export async function runCommand(body: () => Promise<number | void>): Promise<never> {
@@ -72,7 +74,8 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
   } catch (err) {
     const code = err instanceof RobertaBatchError ? err.code : undefined;
     if (err instanceof RobertaBatchError) process.stderr.write(`${err.describe()}\n`);
-    else process.stderr.write(`error: ${errorMessage(err)}\n${(err as Error)?.stack ?? ''}\n`);
+    // A bug, not an operational state: the stack helps a report, only on request (--verbose).
+    else process.stderr.write(`error: ${errorMessage(err)}\n${logger().isLevelEnabled('debug') ? `${(err as Error)?.stack ?? ''}\n` : '(run with --verbose for the stack trace)\n'}`);
     logger().flush?.();
     process.exit(code === 'E_CONFIG' ? 2 : 1);
   }

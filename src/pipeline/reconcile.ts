@@ -30,6 +30,8 @@ import { readFile, type ReaderOptions } from '../producer/readers.js';
 
 export interface ReconcileOptions extends ReaderOptions {
   redisUrl?: string;
+  /** How long to wait for Redis at start, in ms (default 60 s). */
+  redisWaitMs?: number;
   queue?: string;
   prefix?: string;
   resultsQueue?: string;
@@ -78,7 +80,7 @@ export async function reconcile(input: string, opts: ReconcileOptions = {}): Pro
   const chunkSize = opts.chunkSize ?? 1_000;
   const maxDocBytes = opts.maxDocBytes ?? ENQUEUE_DEFAULTS.maxDocBytes;
   const log = (opts.logger ?? rootLogger()).child({ component: 'reconcile', queue: queueName });
-  await waitForRedis(redisUrl);
+  await waitForRedis(redisUrl, opts.redisWaitMs);
   await checkEvictionPolicy(redisUrl, opts.allowEviction ?? false);
 
   const connection = redisOptionsFromUrl(redisUrl) as ConnectionOptions;

@@ -10,7 +10,11 @@ import { RobertaBatchError } from './errors.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './queues.js';
 import { DEFAULT_REDIS_URL, hasHashTag, isClusterUrl } from './redis.js';
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/** Integers from a flag or variable; the message names the accepted range (`--workers abc` says what it takes). */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const message = max === Number.MAX_SAFE_INTEGER ? `expected an integer >= ${min}` : `expected an integer from ${min} to ${max}`;
+  return z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message });
+};
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
 /** `cpu`, `cuda` (= cuda:0), `cuda:N`, `auto` (CUDA if it loads, else CPU), `auto:N`. */
@@ -29,6 +33,17 @@ export const connectionSchema = z.object({
   prefix: z.string().min(1).default(DEFAULT_PREFIX),
   resultsQueue: z.string().optional(),
   allowEviction: bool.default(false),
+  /**
+   * How long a command waits for Redis at start (backoff 250, 500, 1000, 2000, 4000, then 5000 ms)
+   * before E_REDIS_UNREACHABLE; unset: 60 s, 10 s for `status`. Refused credentials fail at once.
+   */
+  redisWaitMs: int(0, 3_600_000).optional(),
+});
+
+/** Pipeline sizes of `run` and `eval` (worker instances in this process, documents per job). */
+export const pipelineSchema = z.object({
+  workers: int(1, 256).default(1),
+  docsPerJob: int(1, 10_000).default(1),
 });
 
 export const workerSchema = connectionSchema.extend({

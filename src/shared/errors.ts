@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   E_OUTPUT_WRITE: 'an output file cannot be written',
   E_REDIS_AUTH: 'Redis refused the user or password in REDIS_URL',
   E_WORKER_START_LOOP: 'a supervised worker process kept failing before it was ready',
+  E_PORT_IN_USE: 'the metrics port is taken by another process',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -290,7 +290,7 @@ export async function waitForRedis(url: string, timeoutMs = 60_000): Promise<voi
       }
       const delay = Math.min(250 * 2 ** (attempt - 1), 5_000);
       if (Date.now() + delay > deadline) {
-        throw new RobertaBatchError('E_REDIS_UNREACHABLE', `Redis at ${redactRedisUrl(url)} did not answer for ${Math.round(timeoutMs / 1000)} s`, {
+        throw new RobertaBatchError('E_REDIS_UNREACHABLE', `Redis at ${redactRedisUrl(url)} did not answer for ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s`, {
           hint: 'start Redis or set REDIS_URL=redis://host:port (rediss:// for TLS)',
           cause: reason,
         });

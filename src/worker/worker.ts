@@ -97,7 +97,7 @@ export class RobertaWorker {
       });
       this.log.info({ url: `http://${c.metricsHost}:${this.#server.port}/metrics` }, 'metrics server listening');
     }
-    await waitForRedis(c.redisUrl);
+    await waitForRedis(c.redisUrl, c.redisWaitMs);
     await checkEvictionPolicy(c.redisUrl, c.allowEviction);
     this.#redisUp = true;
 

@@ -23,7 +23,7 @@ export function resultsCommand(): Command {
       if (opts.format === 'parquet' && out.endsWith('.jsonl')) {
         throw new RobertaBatchError('E_CONFIG', `--format parquet with --out ${out}`, { hint: 'name the Parquet file *.parquet' });
       }
-      await waitForRedis(c.redisUrl);
+      await waitForRedis(c.redisUrl, c.redisWaitMs);
       const exporter = new ResultsExporter({
         redisUrl: c.redisUrl, queue: c.queue, prefix: c.prefix, resultsQueue: c.resultsQueue,
         out, errorsOut: opts.errorsOut as string | undefined, follow: Boolean(opts.follow),

@@ -32,7 +32,7 @@ export function statusCommand(): Command {
   cmd.action((opts: Record<string, unknown>) =>
     runCommand(async () => {
       const c = parseConfig(connectionSchema, pick(opts, CONNECTION_FLAGS));
-      await waitForRedis(c.redisUrl, 10_000);
+      await waitForRedis(c.redisUrl, c.redisWaitMs ?? 10_000);
       const redis = connect(c.redisUrl);
       await redis.connect();
       const q = new Queue(c.queue, { connection: bullConnection(c.redisUrl), prefix: c.prefix });
