@@ -8,12 +8,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
 import type { Histogram } from 'prom-client';
 import type { WorkerConfig } from '../shared/config.js';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { resultsQueueName } from '../shared/queues.js';
-import { bullConnection, ensureRedis } from '../shared/redis.js';
+import { bullConnection, connect, ensureRedis, redactRedisUrl, waitForRedis, type RedisClient } from '../shared/redis.js';
 import type { ResultRecord } from '../shared/types.js';
 import { enqueueFile, generateRunId, type EnqueueSummary } from '../producer/enqueue.js';
 import type { ReaderOptions } from '../producer/readers.js';
@@ -40,6 +41,8 @@ export interface RunOptions {
   /** Unset: 127.0.0.1:6379 if something listens there, else a private redis-server. */
   redisUrl?: string;
   worker: Omit<WorkerConfig, 'queue' | 'workerId'>;
+  /** Documents exported so far, and how many to expect once the input is read (for a progress line). */
+  onProgress?: (done: number, total: number | undefined) => void;
 }
 
 export interface RunSummary {
@@ -82,10 +85,47 @@ async function queueIdle(q: Queue): Promise<boolean> {
   return Object.values(c).every((n) => n === 0);
 }
 
+/** Clean-up must end even when Redis went away mid-run (its commands would wait for a reconnect forever). */
+const CLEANUP_TIMEOUT_MS = 10_000;
+
+async function bounded(what: string, p: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), CLEANUP_TIMEOUT_MS); });
+  const r = await Promise.race([p.then(() => 'done', (err: Error) => err), timeout]);
+  clearTimeout(timer);
+  if (r === 'timeout') logger().warn({ timeoutMs: CLEANUP_TIMEOUT_MS }, `${what}: Redis did not answer, left as is`);
+  else if (r instanceof Error) logger().warn({ reason: r.message }, `${what} failed`);
+}
+
+/**
+ * Every key of a queue this run created for itself: BullMQ's obliterate() leaves the run's own
+ * bookkeeping (`:runs`, `:run:<id>`, `:fp-config`, `:fp:<job>`), which would stay forever.
+ */
+async function removeQueueKeys(client: RedisClient, prefix: string, queues: string[]): Promise<void> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  for (const node of nodes) {
+    for (const q of queues) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:${q}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await Promise.all(keys.map((k) => node.unlink(k)));
+      } while (cursor !== '0');
+    }
+  }
+}
+
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const log = logger();
   const started = performance.now();
   const redis = await ensureRedis(opts.redisUrl);
+  try {
+    // Before any BullMQ connection: those retry forever and print every failure.
+    if (redis.source === 'env') await waitForRedis(redis.url, opts.worker.redisWaitMs);
+  } catch (err) {
+    await redis.stop();
+    throw err;
+  }
   const runId = generateRunId();
   const queue = opts.queue ?? runId;
   const errorsOut = opts.errorsOut ?? errorsPathFor(opts.out);
@@ -101,12 +141,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const exporter = new ResultsExporter({ redisUrl: redis.url, queue, prefix: opts.worker.prefix, resultsQueue: opts.worker.resultsQueue, out: opts.out, errorsOut });
   const latencies: number[] = [];
   const failuresByCode: Record<string, number> = {};
+  let expected: number | undefined;
   exporter.onRecord = (rec: ResultRecord) => {
     if (rec.status === 'ok') latencies.push(rec.timings.endToEndMs);
     else failuresByCode[rec.code] = (failuresByCode[rec.code] ?? 0) + 1;
+    opts.onProgress?.(exporter.exported, expected);
   };
   const connection = bullConnection(redis.url);
   const mainQueue = new Queue(queue, { connection, prefix: opts.worker.prefix });
+  // Without a listener BullMQ console.error()s every reconnect attempt with its stack.
+  mainQueue.on('error', (err) => log.warn({ queue, reason: err.message }, 'queue connection error (reconnecting)'));
   try {
     // Workers first: loading the model takes seconds, documents wait in Redis meanwhile.
     for (let i = 0; i < opts.workers; i++) {
@@ -127,6 +171,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       inputLabel: opts.input,
       signal: opts.signal,
     });
+    // Exact only when every read document was enqueued now (no duplicates, no skipped unchanged ones).
+    if (!enqueue.alreadyQueued && !enqueue.skippedUnchanged) expected = enqueue.enqueued;
     await exporter.start();
     // Done when nothing is left to process and every published result has been exported.
     let idleChecks = 0;
@@ -181,15 +227,24 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       enqueue,
     };
   } finally {
-    await Promise.allSettled(workers.map((w) => w.close()));
-    await exporter.close();
+    await bounded('closing the workers', Promise.allSettled(workers.map((w) => w.close())));
+    await bounded('closing the results exporter', exporter.close());
     if (!opts.keepQueues && !opts.queue) {
-      await mainQueue.obliterate({ force: true }).catch(() => {});
-      const rq = new Queue(resultsQueueName(queue, opts.worker.resultsQueue), { connection, prefix: opts.worker.prefix });
-      await rq.obliterate({ force: true }).catch(() => {});
-      await rq.close();
+      const resultsQueue = resultsQueueName(queue, opts.worker.resultsQueue);
+      const rq = new Queue(resultsQueue, { connection, prefix: opts.worker.prefix });
+      rq.on('error', () => {});
+      const client = connect(redis.url, { maxRetriesPerRequest: 3 });
+      client.on('error', () => {});
+      await bounded(`removing the run's queues ${queue} and ${resultsQueue} from ${redactRedisUrl(redis.url)}`, (async () => {
+        await mainQueue.obliterate({ force: true });
+        await rq.obliterate({ force: true });
+        await client.connect();
+        await removeQueueKeys(client, opts.worker.prefix, [queue, resultsQueue]);
+      })());
+      client.disconnect();
+      await bounded('closing a queue', rq.close());
     }
-    await mainQueue.close();
+    await bounded('closing a queue', mainQueue.close());
     await redis.stop();
   }
 }
