@@ -31,6 +31,9 @@ export interface EvalOptions {
   docsPerJob: number;
   redisUrl?: string;
   worker: RunOptions['worker'];
+  /** Aborting stops the run; its queues and the temporary folder are removed all the same. */
+  signal?: AbortSignal;
+  onProgress?: RunOptions['onProgress'];
 }
 
 export interface EvalReport {
@@ -99,6 +102,14 @@ export async function evaluateFile(opts: EvalOptions): Promise<EvalReport> {
       input: opts.data, out, errorsOut: opts.predictionsOut ? undefined : path.join(tmp, 'errors.jsonl'),
       workers: opts.workers, keepQueues: false, reader: opts.reader, docsPerJob: opts.docsPerJob,
       redisUrl: opts.redisUrl, worker: { ...opts.worker, task: 'sentiment' },
+      signal: opts.signal, onProgress: opts.onProgress,
+    }).catch((err: unknown) => {
+      if (err instanceof RobertaBatchError && err.code === 'E_SHUTDOWN') {
+        throw new RobertaBatchError('E_SHUTDOWN', `eval of ${opts.data} interrupted: no report (its queues and temporary files were removed)`, {
+          hint: 'run the same command again; it starts over',
+        });
+      }
+      throw err;
     });
     const { predicted, numLabels } = await readPredictions(out);
     if (numLabels === undefined) {

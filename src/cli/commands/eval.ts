@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
-import { parseConfig, workerSchema } from '../../shared/config.js';
+import { parseConfig, pipelineSchema, workerSchema } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
+import { runProgress, showModelBanner } from '../output.js';
+import { onShutdownSignal } from '../signals.js';
 import { defaultModelFor } from '../../model/quickstart.js';
 import { evaluateFile } from '../../eval/evaluate.js';
 import { formatReport } from '../../eval/report.js';
@@ -21,25 +23,43 @@ export function evalCommand(): Command {
     .addOption(new Option('--encoding <enc>', 'utf8 | latin1').choices(['utf8', 'latin1']).default('utf8'))
     .option('--json', 'print the report as JSON instead of a table')
     .option('--predictions <file>', 'keep the per-document predictions (JSON Lines) in this file')
-    .addOption(new Option('--workers <n>', 'worker instances').default('1'))
-    .addOption(new Option('--docs-per-job <n>', 'documents packed into one job').default('1'));
+    .addOption(new Option('--workers <n>', 'worker instances (default 1) [env RB_WORKERS]'))
+    .addOption(new Option('--docs-per-job <n>', 'documents packed into one job (default 1) [env RB_DOCS_PER_JOB]'));
   addFlags(cmd, [...CONNECTION_FLAGS, ...EVAL_WORKER_FLAGS]);
   cmd.addOption(new Option('--model <path>', 'sentiment ONNX model file or folder (default: models/roberta-sequence-classification-9 if fetched, else a generated test model) [env RB_MODEL]'));
   cmd.action((opts: Record<string, unknown>) =>
     runCommand(async () => {
-      const model = (opts.model as string | undefined) ?? process.env.RB_MODEL ?? (await defaultModelFor('sentiment')).model;
+      const sizes = parseConfig(pipelineSchema, { workers: opts.workers, docsPerJob: opts.docsPerJob });
+      let model = (opts.model as string | undefined) ?? process.env.RB_MODEL;
+      let generated = false;
+      if (!model) ({ model, generated } = await defaultModelFor('sentiment'));
       const flags = { ...pick(opts, [...CONNECTION_FLAGS, ...EVAL_WORKER_FLAGS]), task: 'sentiment', model, metricsPort: opts.metricsPort ?? 0 };
       const config = parseConfig(workerSchema, flags);
-      const report = await evaluateFile({
+      // As for run: the first signal stops reading and cleans up (queues, temp folder), then
+      // E_SHUTDOWN; a second one ends the process at once.
+      const controller = new AbortController();
+      let finished: Promise<unknown> = Promise.resolve();
+      onShutdownSignal(async () => {
+        controller.abort();
+        await finished;
+        await new Promise(() => {});
+      });
+      const progress = runProgress('eval');
+      const running = evaluateFile({
+        signal: controller.signal,
+        onProgress: progress?.update,
         data: String(opts.data),
         labelField: String(opts.labelField),
         reader: readerOptionsFrom(opts),
         predictionsOut: opts.predictions as string | undefined,
-        workers: Math.max(1, Number(opts.workers)),
-        docsPerJob: Math.max(1, Number(opts.docsPerJob)),
+        workers: sizes.workers,
+        docsPerJob: sizes.docsPerJob,
         redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
         worker: config,
       });
+      finished = running.catch(() => undefined);
+      const report = await running.finally(() => progress?.finish());
+      if (generated) showModelBanner();
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       logger().flush?.();
       return 0;

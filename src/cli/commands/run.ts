@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
-import { parseConfig, workerSchema } from '../../shared/config.js';
+import { parseConfig, pipelineSchema, workerSchema } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
+import { runProgress, showModelBanner } from '../output.js';
 import type { Task } from '../../shared/types.js';
 import { defaultModelFor } from '../../model/quickstart.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
@@ -29,23 +30,26 @@ export function runCommandDef(): Command {
     .argument('<input>', 'JSON Lines, CSV or text file (one document per line), or - for stdin')
     .requiredOption('--out <file>', 'JSON Lines file for the results')
     .addOption(new Option('--errors-out <file>', 'failures and rejected lines (default <out>.errors.jsonl)'))
-    .addOption(new Option('--workers <n>', 'worker instances (each with its own onnxruntime session)').default('1'))
+    .addOption(new Option('--workers <n>', 'worker instances (each with its own onnxruntime session) (default 1) [env RB_WORKERS]'))
     .addOption(new Option('--format <format>', 'auto | jsonl | csv | text').default('auto'))
     .option('--id-field <name>', 'field holding the document id', 'id')
     .option('--text-field <name>', 'field holding the text', 'text')
     .option('--auto-id', 'number documents without an id as <file>:<line>')
     .addOption(new Option('--encoding <enc>', 'utf8 | latin1').default('utf8'))
-    .addOption(new Option('--docs-per-job <n>', 'documents packed into one job').default('1'))
+    .addOption(new Option('--docs-per-job <n>', 'documents packed into one job (default 1) [env RB_DOCS_PER_JOB]'))
     .option('--keep-queues', 'keep the run queue and its results in Redis afterwards');
   addFlags(cmd, [...CONNECTION_FLAGS, ...WORKER_FLAGS.filter(([f]) => f !== 'model')]);
   cmd.addOption(new Option('--model <path>', 'ONNX model file or folder (default: models/<zoo model> if fetched, else a generated test model) [env RB_MODEL]'));
   cmd.action((input: string, opts: Record<string, unknown>) =>
     runCommand(async () => {
+      const sizes = parseConfig(pipelineSchema, { workers: opts.workers, docsPerJob: opts.docsPerJob });
       const task = (opts.task ?? process.env.RB_TASK ?? 'sentiment') as Task;
       let model = (opts.model as string | undefined) ?? process.env.RB_MODEL;
-      if (!model && (task === 'sentiment' || task === 'embed')) model = (await defaultModelFor(task)).model;
+      let generated = false;
+      if (!model && (task === 'sentiment' || task === 'embed')) ({ model, generated } = await defaultModelFor(task));
       const flags = { ...pick(opts, [...CONNECTION_FLAGS, ...WORKER_FLAGS]), model, metricsPort: opts.metricsPort ?? 0 };
       const config = parseConfig(workerSchema, flags);
+      const progress = runProgress('run');
       const explicitQueue = opts.queue !== undefined || process.env.RB_QUEUE !== undefined;
       // First signal: stop reading, finish the jobs in flight, clean up (a private redis-server
       // included) and exit 1 with E_SHUTDOWN; a second one ends the process at once.
@@ -62,16 +66,18 @@ export function runCommandDef(): Command {
         input,
         out: String(opts.out),
         errorsOut: opts.errorsOut as string | undefined,
-        workers: Math.max(1, Number(opts.workers)),
+        workers: sizes.workers,
         keepQueues: Boolean(opts.keepQueues),
         queue: explicitQueue ? config.queue : undefined,
         reader: readerOptionsFrom(opts),
-        docsPerJob: Math.max(1, Number(opts.docsPerJob)),
+        docsPerJob: sizes.docsPerJob,
         redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
         worker: config,
+        onProgress: progress?.update,
       });
       finished = running.catch(() => undefined);
-      const summary = await running;
+      const summary = await running.finally(() => progress?.finish());
+      if (generated) showModelBanner();
       printSummary(summary);
       logger().flush?.();
       return 0;
