@@ -2,36 +2,57 @@
 /**
  * roberta-batch: bulk RoBERTa inference over BullMQ. Each command parses its flags and calls
  * the library under src/producer, src/worker, src/pipeline and src/model.
+ *
+ * Only the command being run is loaded (with its dependencies: onnxruntime, bull-board, arrow,
+ * parquet-wasm...); `--help` without a command loads them all to list them.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { benchCommand } from './commands/bench.js';
-import { chaosCommand } from './commands/chaos.js';
-import { enqueueCommand } from './commands/enqueue.js';
-import { evalCommand } from './commands/eval.js';
-import { modelsCommand } from './commands/models.js';
-import { reconcileCommand } from './commands/reconcile.js';
-import { resultsCommand } from './commands/results.js';
-import { runCommandDef } from './commands/run.js';
-import { statusCommand } from './commands/status.js';
-import { workerCommand } from './commands/worker.js';
+import { Command, Option } from 'commander';
+import type { OutputFlags } from './output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommandDef(),
+  enqueue: async () => (await import('./commands/enqueue.js')).enqueueCommand(),
+  worker: async () => (await import('./commands/worker.js')).workerCommand(),
+  results: async () => (await import('./commands/results.js')).resultsCommand(),
+  models: async () => (await import('./commands/models.js')).modelsCommand(),
+  eval: async () => (await import('./commands/eval.js')).evalCommand(),
+  bench: async () => (await import('./commands/bench.js')).benchCommand(),
+  status: async () => (await import('./commands/status.js')).statusCommand(),
+  reconcile: async () => (await import('./commands/reconcile.js')).reconcileCommand(),
+  chaos: async () => (await import('./commands/chaos.js')).chaosCommand(),
+};
+
+// `status | head -1`: the reader went away, nothing more can be said. End quietly, as cat does.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 const program = new Command('roberta-batch')
   .description('Bulk RoBERTa inference (sentiment, embeddings) over Redis/BullMQ with dynamic batching on onnxruntime')
   .version(pkg.version)
+  .addOption(new Option('--log-format <format>', 'auto: human lines on a terminal, JSON lines elsewhere and in containers | json | pretty [env RB_LOG_FORMAT]'))
+  .option('-q, --quiet', 'only the summary and errors')
+  .option('-v, --verbose', 'debug logs (LOG_LEVEL=debug)')
   .showHelpAfterError();
 
-program.addCommand(runCommandDef());
-program.addCommand(enqueueCommand());
-program.addCommand(workerCommand());
-program.addCommand(resultsCommand());
-program.addCommand(modelsCommand());
-program.addCommand(evalCommand());
-program.addCommand(benchCommand());
-program.addCommand(statusCommand());
-program.addCommand(reconcileCommand());
-program.addCommand(chaosCommand());
+const args = process.argv.slice(2);
+const named = args.find((a) => a in COMMANDS);
+const versionOnly = !named && args.some((a) => a === '--version' || a === '-V');
+if (!versionOnly) {
+  for (const cmd of await Promise.all((named ? [named] : Object.keys(COMMANDS)).map((n) => COMMANDS[n]()))) program.addCommand(cmd);
+}
+program.hook('preAction', async () => {
+  const { configureOutput } = await import('./output.js');
+  const { runCommand } = await import('./options.js');
+  try {
+    configureOutput(program.opts<OutputFlags>());
+  } catch (err) {
+    await runCommand(() => Promise.reject(err));
+  }
+});
 
 await program.parseAsync(process.argv);

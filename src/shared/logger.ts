@@ -1,22 +1,64 @@
 /**
- * pino JSON logs on stderr (stdout stays free for command output such as `status`).
+ * pino logs on stderr (stdout stays free for command output such as `status`): JSON lines for
+ * machines, or concise human lines (pino-pretty) when a person watches a terminal.
  * Documents are logged by id, never by text: review archives may hold personal data.
  */
-import { pino, type Logger } from 'pino';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * `--log-format` / RB_LOG_FORMAT: `json`, `pretty`, or `auto` (the default): pretty only when
+ * stderr is a terminal outside a container, so `kubectl logs`, Docker and CI keep JSON lines.
+ */
+export function resolveLogFormat(
+  wanted: string | undefined = process.env.RB_LOG_FORMAT,
+  env: NodeJS.ProcessEnv = process.env,
+  stderrIsTTY: boolean = process.stderr.isTTY === true,
+): LogFormat {
+  if (wanted === 'json' || wanted === 'pretty') return wanted;
+  const inContainer = Boolean(env.KUBERNETES_SERVICE_HOST) || Boolean(env.container) || existsSync('/.dockerenv');
+  return stderrIsTTY && !inContainer ? 'pretty' : 'json';
+}
+
+/**
+ * Never printed: a password from REDIS_URL can reach a log call inside a client library's
+ * error object (ioredis' ReplyError carries the failed command, `AUTH <password>`).
+ */
+const REDACT = [
+  'text', '*.text', 'doc.text', 'docs[*].text',
+  'password', '*.password', 'command.args', '*.command.args', 'err.command', 'reason.command',
+];
+
+function prettyStream(): DestinationStream {
+  // Loaded on demand: JSON-only processes (workers in Kubernetes) never pay for it.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
+  return pretty({
+    destination: 2,
+    sync: true,
+    colorize: process.stderr.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,name',
+    singleLine: true,
+  });
+}
+
+export function createLogger(opts: { level?: string; name?: string; format?: LogFormat } = {}): Logger {
+  const format = opts.format ?? resolveLogFormat();
   return pino(
     {
       name: opts.name ?? 'roberta-batch',
       level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
       base: { pid: process.pid },
       // Defence in depth: if a document object is ever passed to a log call, its text is dropped.
-      redact: { paths: ['text', '*.text', 'doc.text', 'docs[*].text'], censor: '[redacted]' },
+      redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    pino.destination({ dest: 2, sync: true }),
+    format === 'pretty' ? prettyStream() : pino.destination({ dest: 2, sync: true }),
   );
 }
 

@@ -1,0 +1,67 @@
+/**
+ * What a command prints for people: the log format and level chosen from --log-format, --quiet
+ * and --verbose (program-wide flags), the random-weights banner and the run progress line.
+ */
+import { createLogger, logger, resolveLogFormat, setLogger, type LogFormat } from '../shared/logger.js';
+import { Progress } from '../shared/progress.js';
+import { RobertaBatchError } from '../shared/errors.js';
+
+let format: LogFormat = 'json';
+let quiet = false;
+
+export interface OutputFlags {
+  logFormat?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+/** Called once before a command runs. Child processes (supervised workers) inherit the choice. */
+export function configureOutput(flags: OutputFlags): void {
+  const wanted = flags.logFormat ?? process.env.RB_LOG_FORMAT ?? 'auto';
+  if (!['auto', 'json', 'pretty'].includes(wanted)) {
+    throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n  --log-format (RB_LOG_FORMAT) "${wanted}": expected auto, json or pretty`, {
+      hint: 'run the command with --help to see every option',
+    });
+  }
+  if (flags.quiet && flags.verbose) {
+    throw new RobertaBatchError('E_CONFIG', 'invalid configuration:\n  --quiet and --verbose: give one of them', { hint: 'run the command with --help to see every option' });
+  }
+  format = resolveLogFormat(wanted);
+  quiet = flags.quiet === true;
+  const level = flags.quiet ? 'error' : flags.verbose ? 'debug' : undefined;
+  process.env.RB_LOG_FORMAT = format;
+  if (level) process.env.LOG_LEVEL = level;
+  setLogger(createLogger({ format, level }));
+}
+
+export function logFormat(): LogFormat {
+  return format;
+}
+
+/** A progress line for people (a terminal, pretty logs, not --quiet); JSON logs get none. */
+export function runProgress(label: string): { update: (done: number, total: number | undefined) => void; finish: () => void } | undefined {
+  if (quiet || format !== 'pretty') return undefined;
+  const bar = new Progress({ label, unit: 'docs' });
+  return { update: (done, total) => bar.update(done, total), finish: () => bar.finish() };
+}
+
+const BANNER_TEXT = [
+  'RANDOM WEIGHTS: this run used a generated test model, its scores are meaningless.',
+  'For real sentiment scores: npx roberta-batch models fetch roberta-sequence-classification-9',
+];
+
+/**
+ * The warning a newcomer must not miss, right above the summary: a framed block on stderr for
+ * people, one more warning line in JSON logs for machines.
+ */
+export function showModelBanner(): void {
+  if (format === 'json') {
+    logger().warn({ randomWeights: true }, BANNER_TEXT.join(' '));
+    return;
+  }
+  const width = Math.max(...BANNER_TEXT.map((l) => l.length));
+  const rule = `+${'-'.repeat(width + 2)}+`;
+  const body = [rule, ...BANNER_TEXT.map((l) => `| ${l.padEnd(width)} |`), rule].join('\n');
+  const tty = process.stderr.isTTY === true;
+  process.stderr.write(`\n${tty ? `\x1b[1;33m${body}\x1b[0m` : body}\n`);
+}
