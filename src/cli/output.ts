@@ -42,7 +42,14 @@ export function logFormat(): LogFormat {
 export function runProgress(label: string): { update: (done: number, total: number | undefined) => void; finish: () => void } | undefined {
   if (quiet || format !== 'pretty') return undefined;
   const bar = new Progress({ label, unit: 'docs' });
-  return { update: (done, total) => bar.update(done, total), finish: () => bar.finish() };
+  // Finished as soon as the last document is in: the workers' shutdown lines come after it.
+  return {
+    update: (done, total) => {
+      bar.update(done, total);
+      if (done === total) bar.finish();
+    },
+    finish: () => bar.finish(),
+  };
 }
 
 const BANNER_TEXT = [

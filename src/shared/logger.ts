@@ -3,7 +3,6 @@
  * machines, or concise human lines (pino-pretty) when a person watches a terminal.
  * Documents are logged by id, never by text: review archives may hold personal data.
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
@@ -13,7 +12,9 @@ export type LogFormat = 'json' | 'pretty';
 
 /**
  * `--log-format` / RB_LOG_FORMAT: `json`, `pretty`, or `auto` (the default): pretty only when
- * stderr is a terminal outside a container, so `kubectl logs`, Docker and CI keep JSON lines.
+ * stderr is a terminal and the process is not in a Kubernetes pod (KUBERNETES_SERVICE_HOST is
+ * set in every pod, also one with `tty: true`). `docker logs`, `kubectl logs`, CI and files get
+ * JSON lines because their stderr is no terminal; `docker run -it` is a person at a terminal.
  */
 export function resolveLogFormat(
   wanted: string | undefined = process.env.RB_LOG_FORMAT,
@@ -21,8 +22,7 @@ export function resolveLogFormat(
   stderrIsTTY: boolean = process.stderr.isTTY === true,
 ): LogFormat {
   if (wanted === 'json' || wanted === 'pretty') return wanted;
-  const inContainer = Boolean(env.KUBERNETES_SERVICE_HOST) || Boolean(env.container) || existsSync('/.dockerenv');
-  return stderrIsTTY && !inContainer ? 'pretty' : 'json';
+  return stderrIsTTY && !env.KUBERNETES_SERVICE_HOST ? 'pretty' : 'json';
 }
 
 /**
@@ -42,7 +42,8 @@ function prettyStream(): DestinationStream {
     sync: true,
     colorize: process.stderr.isTTY === true,
     translateTime: 'SYS:HH:MM:ss',
-    ignore: 'pid,hostname,name',
+    // Fields that identify a process or a run for machines; a person sees them in the summary.
+    ignore: 'pid,hostname,name,workerId,component,runId,sha256',
     singleLine: true,
   });
 }
