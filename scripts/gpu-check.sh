@@ -3,7 +3,7 @@
 # CUDA provider installed, a CUDA session on a roberta-base-sized model, CUDA logits equal to
 # CPU logits, and throughput at batch 64. Usage, from the repository root:
 #
-#   ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci        # once: CUDA 12 provider libraries (~300 MB)
+#   ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js   # once, after npm ci: CUDA 12 provider libraries (~300 MB)
 #   scripts/gpu-check.sh                          # --device cuda:0 --batch 64 --seq 128
 #   scripts/gpu-check.sh --device cuda:1 --seq 512 --cpu-iterations 2
 #   OUT=/tmp/out scripts/gpu-check.sh             # also writes /tmp/out/gpu-check.json

@@ -245,7 +245,7 @@ export class OnnxEngine {
       } catch (err) {
         if (opts.device.kind === 'cuda') {
           throw new RobertaBatchError('E_CUDA_UNAVAILABLE', `cannot create a CUDA session for ${file} on device ${opts.device.id}: ${(err as Error).message.split('\n')[0]}`, {
-            hint: 'install onnxruntime-node with its CUDA 12 binaries (ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, which overrides the skip in .npmrc; see docs/DEPLOY.md), check CUDA_VISIBLE_DEVICES and the driver, or use --device cpu / --device auto',
+            hint: 'install the CUDA 12 binaries of onnxruntime-node (after npm ci: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js; see docs/DEPLOY.md), check CUDA_VISIBLE_DEVICES and the driver, or use --device cpu / --device auto',
             cause: err,
             context: { file },
           });

@@ -5,7 +5,7 @@
  * runs as a numeric non-root user under tini, HEALTHCHECK on /healthz at the default metrics
  * port, EXPOSE = that port, no secret-looking ENV/ARG, RB_* variables the CLI reads, sources
  * that the build context (.dockerignore) does not exclude, and for CUDA an install flag that
- * really overrides our .npmrc's onnxruntime-node-install=skip.
+ * the installed onnxruntime-node script really reads as the CUDA 12 manifest.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -151,32 +151,28 @@ describe('deploy/Dockerfile.cuda', () => {
     expect(copies).toContain('deps:/app/node_modules ./node_modules');
   });
 
-  it('installs the CUDA 12 provider with a flag that overrides the .npmrc skip, and checks the file arrived', () => {
+  it('installs the CUDA 12 provider with a flag the install script reads, and checks the file arrived', () => {
     const runs = stages.flatMap((s) => s.instructions.filter((i) => i.getKeyword() === 'RUN').map((r) => r.getArgumentsContent() ?? ''));
     const run = runs.find((r) => r.includes('onnxruntime-node/script/install.js'))!;
     expect(run).toBeDefined();
     const flag = /ONNXRUNTIME_NODE_INSTALL=(\S+)/.exec(run)![1];
     const checked = /test -f node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/(\S+)/.exec(run)![1];
 
-    const npmrcSkip = /^onnxruntime-node-install=(\S+)/m.exec(readFileSync(path.join(root, '.npmrc'), 'utf8'))![1];
-    expect(npmrcSkip).toBe('skip');
     const ortScripts = path.join(root, 'node_modules/onnxruntime-node/script');
     const probe = (env: Record<string, string>) => JSON.parse(execFileSync(process.execPath, ['-e', `
       const { parseInstallFlag } = require(${JSON.stringify(path.join(ortScripts, 'install-utils.js'))});
       const meta = require(${JSON.stringify(path.join(ortScripts, 'install-metadata.js'))});
       const f = parseInstallFlag();
       process.stdout.write(JSON.stringify({ flag: f === undefined ? null : f, linux: meta.requirements['linux/x64'], files: Object.keys(meta.manifests['linux/x64:cuda12']) }));
-    `], { env: { PATH: process.env.PATH ?? '', npm_config_onnxruntime_node_install: npmrcSkip, ...env }, encoding: 'utf8' })) as { flag: unknown; linux: string[]; files: string[] };
+    `], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' })) as { flag: unknown; linux: string[]; files: string[] };
 
-    // What npm hands the script when .npmrc says skip (npm exports project config as npm_config_*).
-    expect(probe({}).flag).toBe(false);
-    // The Dockerfile's flag is read first and is not "skip": the linux/x64 default manifest, cuda12, installs.
+    // The Dockerfile's flag is not "skip": the linux/x64 default manifest, cuda12, installs.
     const withFlag = probe({ ONNXRUNTIME_NODE_INSTALL: flag });
     expect(withFlag.flag).not.toBe(false);
     expect(withFlag.linux).toContain('cuda12');
     expect(withFlag.files.map((f) => path.basename(f))).toContain(checked);
-    // The deprecated variable does NOT override the .npmrc skip (so docs must not recommend it).
-    expect(probe({ ONNXRUNTIME_NODE_INSTALL_CUDA: 'v12' }).flag).toBe(false);
+    // "skip" (what the removed .npmrc key said) is the only value that installs nothing.
+    expect(probe({ ONNXRUNTIME_NODE_INSTALL: 'skip' }).flag).toBe(false);
   });
 });
 
