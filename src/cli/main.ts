@@ -40,7 +40,7 @@ const program = new Command('roberta-batch')
   .showHelpAfterError();
 
 const args = process.argv.slice(2);
-const named = args.find((a) => a in COMMANDS);
+const named = args.find((a) => Object.hasOwn(COMMANDS, a));
 const versionOnly = !named && args.some((a) => a === '--version' || a === '-V');
 if (!versionOnly) {
   for (const cmd of await Promise.all((named ? [named] : Object.keys(COMMANDS)).map((n) => COMMANDS[n]()))) program.addCommand(cmd);

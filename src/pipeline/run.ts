@@ -101,13 +101,15 @@ async function bounded(what: string, p: Promise<unknown>): Promise<void> {
  * Every key of a queue this run created for itself: BullMQ's obliterate() leaves the run's own
  * bookkeeping (`:runs`, `:run:<id>`, `:fp-config`, `:fp:<job>`), which would stay forever.
  */
+const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
+
 async function removeQueueKeys(client: RedisClient, prefix: string, queues: string[]): Promise<void> {
   const nodes = client instanceof Cluster ? client.nodes('master') : [client];
   for (const node of nodes) {
     for (const q of queues) {
       let cursor = '0';
       do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:${q}:*`, 'COUNT', 1000);
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${globEscape(prefix)}:${globEscape(q)}:*`, 'COUNT', 1000);
         cursor = next;
         if (keys.length) await Promise.all(keys.map((k) => node.unlink(k)));
       } while (cursor !== '0');
@@ -121,7 +123,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const redis = await ensureRedis(opts.redisUrl);
   try {
     // Before any BullMQ connection: those retry forever and print every failure.
-    if (redis.source === 'env') await waitForRedis(redis.url, opts.worker.redisWaitMs);
+    if (redis.source !== 'private') await waitForRedis(redis.url, opts.worker.redisWaitMs);
   } catch (err) {
     await redis.stop();
     throw err;

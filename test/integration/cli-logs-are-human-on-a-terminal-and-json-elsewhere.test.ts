@@ -73,6 +73,9 @@ describe.skipIf(!hasScript)('on a terminal', () => {
     expect(banner, r.screen).toBeGreaterThan(-1);
     expect(summary).toBeGreaterThan(banner);
     expect(r.screen).toMatch(/documents\s+40\s+\(succeeded 40, failed 0\)/);
+    // Progress while it runs, finished before the summary.
+    expect(r.screen).toMatch(/^run: done, 40 docs in /m);
+    expect(r.screen.indexOf('run: done, 40 docs')).toBeLessThan(banner);
   });
 
   it('--quiet: the banner, the summary and nothing else', async () => {
