@@ -38,6 +38,11 @@ export function logFormat(): LogFormat {
   return format;
 }
 
+/** --quiet: the summary and errors only (no progress line either). */
+export function isQuiet(): boolean {
+  return quiet;
+}
+
 /** A progress line for people (a terminal, pretty logs, not --quiet); JSON logs get none. */
 export function runProgress(label: string): { update: (done: number, total: number | undefined) => void; finish: () => void } | undefined {
   if (quiet || format !== 'pretty') return undefined;

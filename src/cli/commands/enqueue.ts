@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { addFlags, CONNECTION_FLAGS, runCommand } from '../options.js';
+import { isQuiet } from '../output.js';
 import { onShutdownSignal } from '../signals.js';
 import { parseConfig, envName } from '../../shared/config.js';
 import { Progress } from '../../shared/progress.js';
@@ -100,7 +101,7 @@ export function enqueueCommand(): Command {
         const running = enqueueFile(input, {
           ...toEnqueueFileOptions(config, input),
           signal: controller.signal,
-          onProgress: showProgress === false || json ? undefined : (p) => {
+          onProgress: showProgress === false || json || isQuiet() ? undefined : (p) => {
             bar ??= p.totalBytes !== undefined
               ? new Progress({ label: 'enqueue', unit: 'bytes', total: p.totalBytes })
               : new Progress({ label: 'enqueue', unit: 'docs' });
