@@ -34,7 +34,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 const program = new Command('roberta-batch')
   .description('Bulk RoBERTa inference (sentiment, embeddings) over Redis/BullMQ with dynamic batching on onnxruntime')
   .version(pkg.version)
-  .addOption(new Option('--log-format <format>', 'auto: human lines on a terminal, JSON lines elsewhere and in containers | json | pretty [env RB_LOG_FORMAT]'))
+  .addOption(new Option('--log-format <format>', 'auto: human lines on a terminal, JSON lines elsewhere and in Kubernetes pods | json | pretty [env RB_LOG_FORMAT]'))
   .option('-q, --quiet', 'only the summary and errors')
   .option('-v, --verbose', 'debug logs (LOG_LEVEL=debug)')
   .showHelpAfterError();
@@ -43,7 +43,10 @@ const args = process.argv.slice(2);
 const named = args.find((a) => Object.hasOwn(COMMANDS, a));
 const versionOnly = !named && args.some((a) => a === '--version' || a === '-V');
 if (!versionOnly) {
-  for (const cmd of await Promise.all((named ? [named] : Object.keys(COMMANDS)).map((n) => COMMANDS[n]()))) program.addCommand(cmd);
+  for (const cmd of await Promise.all((named ? [named] : Object.keys(COMMANDS)).map((n) => COMMANDS[n]()))) {
+    // `<command> --help` lists --log-format, --quiet and --verbose too.
+    program.addCommand(cmd.configureHelp({ showGlobalOptions: true }));
+  }
 }
 program.hook('preAction', async () => {
   const { configureOutput } = await import('./output.js');
