@@ -4,7 +4,7 @@
  * eviction) and a private redis-server for one-command runs.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RedisConnection, createIORedisClient, type ConnectionOptions } from 'bullmq';
@@ -380,11 +380,12 @@ export async function ensureRedis(envUrl: string | undefined): Promise<EnsuredRe
   return {
     url,
     source: 'private',
+    // Its temp folder goes with it: nothing the run created for itself stays behind.
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-      }),
+      }).then(() => rmSync(dir, { recursive: true, force: true })),
   };
 }
