@@ -375,7 +375,14 @@ export async function ensureRedis(envUrl: string | undefined): Promise<EnsuredRe
     });
   }
   const url = `redis://127.0.0.1:${port}`;
-  await waitForRedis(url, 10_000);
+  try {
+    await waitForRedis(url, 10_000);
+  } catch (err) {
+    // Detached: it would outlive us.
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   logger().info({ redis: url, dir }, 'started a private redis-server for this run');
   return {
     url,
