@@ -12,8 +12,9 @@ import type { Histogram } from 'prom-client';
 import type { WorkerConfig } from '../shared/config.js';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { resultsQueueName } from '../shared/queues.js';
-import { bullConnection, ensureRedis } from '../shared/redis.js';
+import { queueOptions, resultsQueueName } from '../shared/queues.js';
+import { deleteAllMarkers } from '../shared/done-markers.js';
+import { bullConnection, connect, ensureRedis } from '../shared/redis.js';
 import type { ResultRecord } from '../shared/types.js';
 import { enqueueFile, generateRunId, type EnqueueSummary } from '../producer/enqueue.js';
 import type { ReaderOptions } from '../producer/readers.js';
@@ -106,7 +107,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     else failuresByCode[rec.code] = (failuresByCode[rec.code] ?? 0) + 1;
   };
   const connection = bullConnection(redis.url);
-  const mainQueue = new Queue(queue, { connection, prefix: opts.worker.prefix });
+  const mainQueue = new Queue(queue, { connection, ...queueOptions(opts.worker.prefix) });
   try {
     // Workers first: loading the model takes seconds, documents wait in Redis meanwhile.
     for (let i = 0; i < opts.workers; i++) {
@@ -188,6 +189,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       const rq = new Queue(resultsQueueName(queue, opts.worker.resultsQueue), { connection, prefix: opts.worker.prefix });
       await rq.obliterate({ force: true }).catch(() => {});
       await rq.close();
+      const client = connect(redis.url);
+      client.on('error', () => {});
+      await client.connect().then(() => deleteAllMarkers(client, opts.worker.prefix, queue)).catch(() => {});
+      client.disconnect();
     }
     await mainQueue.close();
     await redis.stop();
