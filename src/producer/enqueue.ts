@@ -182,6 +182,7 @@ export class DocumentProducer {
   #closing: Promise<void> | undefined;
   #oom: OomReporter;
   #oomRefusals = 0;
+  #registerPending = false;
 
   constructor(opts: EnqueueOptions = {}) {
     const d = ENQUEUE_DEFAULTS;
@@ -253,7 +254,15 @@ export class DocumentProducer {
     queue.on('error', (err) => this.#log.warn({ reason: err.message }, 'queue connection error'));
     await queue.waitUntilReady();
     if (o.errorsOut) this.#errors = await ErrorsFile.open(o.errorsOut);
-    await this.#write('registering the run', () => registerRun(client, o.prefix, o.queue, this.runId, o.inputLabel));
+    try {
+      await registerRun(client, o.prefix, o.queue, this.runId, o.inputLabel);
+    } catch (err) {
+      // A full Redis: the run is registered with its first documents (enqueue waits for room then).
+      if (!isOomError(err)) throw err;
+      this.#oomRefusals++;
+      await this.#oom.refused('registering the run');
+      this.#registerPending = true;
+    }
     if (o.skipUnchanged) {
       this.#setupFp = (await client.get(setupKey(o.prefix, o.queue))) ?? undefined;
       if (!this.#setupFp) this.#log.warn('no worker has served this queue yet: nothing can be skipped; fingerprints are stored as documents are scored');
@@ -382,6 +391,10 @@ export class DocumentProducer {
         }
         s.enqueued += added;
         s.jobs += fresh.length;
+        if (this.#registerPending) {
+          await this.#write('registering the run', () => registerRun(client, o.prefix, o.queue, this.runId, o.inputLabel));
+          this.#registerPending = false;
+        }
         await this.#write('run counters', () => addRunCounts(client, o.prefix, o.queue, this.runId, { enqueued: added }));
       }
       progress();

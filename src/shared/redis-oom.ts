@@ -13,11 +13,13 @@
  */
 import type { RedisClient } from './redis.js';
 import type { Logger } from './logger.js';
+import { RobertaBatchError } from './errors.js';
 
 const OOM = /\bOOM command not allowed\b/;
 
 export function isOomError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
+  if (err instanceof RobertaBatchError) return err.code === 'E_REDIS_OOM';
   const e = err as { message?: unknown; previousErrors?: unknown[] };
   if (typeof e.message === 'string' && OOM.test(e.message)) return true;
   // ioredis: an EXECABORT carries the errors of the queued commands.
@@ -137,7 +139,10 @@ export async function retryOnOom<T>(reporter: OomReporter, what: string, write: 
       reporter.accepted();
       return r;
     } catch (err) {
-      if (!isOomError(err) || opts.signal?.aborted) throw err;
+      if (!isOomError(err)) throw err;
+      if (opts.signal?.aborted) {
+        throw new RobertaBatchError('E_REDIS_OOM', `stopped while Redis refused writes for lack of memory (${what})`, { hint: OOM_HINT, cause: err });
+      }
       await reporter.refused(what);
       await sleep(delay, opts.signal);
       delay = Math.min(max, delay * 2);

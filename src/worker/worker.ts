@@ -15,7 +15,7 @@ import { queueOptions, resultsQueueName } from '../shared/queues.js';
 import { bullConnection, checkEvictionPolicy, connect, redactRedisUrl, waitForRedis } from '../shared/redis.js';
 import { setupFingerprint, setupKey, textFingerprint } from '../shared/fingerprints.js';
 import { failedMarker, okMarker, type MarkerWrite } from '../shared/done-markers.js';
-import { isOomError, oomState, OomReporter } from '../shared/redis-oom.js';
+import { isOomError, oomState, OomReporter, retryOnOom } from '../shared/redis-oom.js';
 import { Bookkeeper } from './bookkeeping.js';
 import type { WorkerConfig } from '../shared/config.js';
 import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
@@ -172,10 +172,14 @@ export class RobertaWorker {
       longDocs: c.longDocs, maxLength, chunkOverlap: c.chunkOverlap,
     });
     this.#bookkeeper = new Bookkeeper(this.#redis, c.prefix, c.queue, this.log, this.#oom);
-    const previous = await this.#redis.getset(setupKey(c.prefix, c.queue), this.#setupFp);
-    if (previous && previous !== this.#setupFp) {
-      this.log.warn({ previous, current: this.#setupFp }, 'the model setup of this queue changed (other model, task or pooling): --skip-unchanged will recompute every document');
-    }
+    // In the background: a full Redis refuses the SET until memory frees (E_REDIS_OOM), and the
+    // worker must start anyway (it is what drains the queue).
+    const redis = this.#redis;
+    void retryOnOom(this.#oom, 'storing the setup fingerprint', () => redis.getset(setupKey(c.prefix, c.queue), this.#setupFp)).then((previous) => {
+      if (previous && previous !== this.#setupFp) {
+        this.log.warn({ previous, current: this.#setupFp }, 'the model setup of this queue changed (other model, task or pooling): --skip-unchanged will recompute every document');
+      }
+    }, (err) => this.log.warn({ reason: errorMessage(err) }, 'could not store the setup fingerprint'));
     this.#publisher = new ResultsPublisher(resultsQueueName(c.queue, c.resultsQueue), connection, c.prefix, { markers: { client: this.#redis, queue: c.queue }, oom: this.#oom, log: this.log });
     this.#statsQueue = new Queue(c.queue, { connection, ...queueOptions(c.prefix) });
     // Without a listener BullMQ console.error()s every reconnect attempt with a stack trace
@@ -191,6 +195,8 @@ export class RobertaWorker {
       lockDuration: c.lockDurationMs,
       stalledInterval: c.stalledIntervalMs,
       maxStalledCount: c.maxStalledCount,
+      // A failed fetch (a full Redis refusing it, E_REDIS_OOM) is retried after this, not 15 s.
+      runRetryDelay: 1_000,
     });
     this.#bull.on('error', (err) => {
       // A full Redis refuses BullMQ's own writes too (fetching, completing, lock renewal): BullMQ
@@ -203,6 +209,9 @@ export class RobertaWorker {
       this.log.warn({ reason: err.message }, 'BullMQ worker error (reconnecting)');
     });
     this.#bull.on('ready', () => { this.#redisUp = true; });
+    // Taking a job is a write: once one is taken (or there is none to take), Redis is not refusing us.
+    this.#bull.on('active', () => this.#oom.accepted());
+    this.#bull.on('drained', () => this.#oom.accepted());
     this.#bull.on('stalled', (jobId) => {
       this.metrics.stalledJobs.inc();
       this.log.warn({ jobId }, 'job stalled (its lock expired); BullMQ moved it back to wait');
