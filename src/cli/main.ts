@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { benchCommand } from './commands/bench.js';
 import { chaosCommand } from './commands/chaos.js';
+import { soakCommand } from './commands/soak.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { evalCommand } from './commands/eval.js';
 import { modelsCommand } from './commands/models.js';
@@ -33,5 +34,6 @@ program.addCommand(benchCommand());
 program.addCommand(statusCommand());
 program.addCommand(reconcileCommand());
 program.addCommand(chaosCommand());
+program.addCommand(soakCommand());
 
 await program.parseAsync(process.argv);
