@@ -77,7 +77,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   admin.on('error', () => {});
   const queue = 'soak';
   const out = path.join(dir, 'out.jsonl');
-  const fleet = new WorkerFleet(['--queue', queue, '--model', model, '--tokenizer', tokenizerDir, '--metrics-port', '0', '--skip-hash', '--intra-op-threads', '1'], { REDIS_URL: redis.url, LOG_LEVEL: 'info' });
+  // 16 packed jobs in flight (1,024 documents, 16 batches of 64): the default window of
+  // 32 x max-batch-size jobs would hold 131,072 packed documents, which the batcher scans per batch.
+  const fleet = new WorkerFleet(['--queue', queue, '--model', model, '--tokenizer', tokenizerDir, '--metrics-port', '0', '--skip-hash', '--intra-op-threads', '1',
+    '--concurrency', '16'], { REDIS_URL: redis.url, LOG_LEVEL: 'info' });
   const exporter = new ResultsExporter({ redisUrl: redis.url, queue, prefix: 'bull', out });
   let peak = 0;
   let sampling: NodeJS.Timeout | undefined;
