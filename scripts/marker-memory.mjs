@@ -7,6 +7,7 @@
  *   string-keys    one string key per document <prefix>:<queue>:fp:<id> = "<setup>:<text>" (the old
  *                  --skip-unchanged fingerprints)
  *   hash-field     one field per document in one hash <prefix>:<queue>:done, value "<setup>:<text>"
+ *   hash-field-24  the same with the 24-character marker roberta-batch writes (src/shared/done-markers.ts)
  * Usage: node scripts/marker-memory.mjs [documents=20000]
  */
 import { spawn } from 'node:child_process';
@@ -61,6 +62,11 @@ try {
   await measure('hash-field', async () => {
     for (let i = 0; i < n; i += 1000) {
       await redis.hset('bull:m:done', Object.fromEntries(ids.slice(i, i + 1000).map((id) => [id, value])));
+    }
+  });
+  await measure('hash-field-24', async () => {
+    for (let i = 0; i < n; i += 1000) {
+      await redis.hset('bull:m:done', Object.fromEntries(ids.slice(i, i + 1000).map((id) => [id, value.replace(':', '').slice(8)])));
     }
   });
   await redis.quit();

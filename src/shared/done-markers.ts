@@ -12,10 +12,10 @@
  *
  * Marker: `<setup fp 8 hex><text fp 16 hex>` for a result (24 characters), `!<code>` for a
  * recorded failure. Why a hash: measured with scripts/marker-memory.mjs on Redis 7.0, 20,000
- * documents with 17-byte ids and a 33-byte value: one field of one hash 132 B/document, one
- * string key per document 141 B, BullMQ's own `deduplication` (a key with a TTL per document,
- * left behind by a completed and removed job) 189 B. Redis 7.0 has no per-field expiry, hence
- * the day buckets: retention is per day, a marker lives N to N+1 days.
+ * documents with 17-byte ids: one field of one hash 116 B/document with this 24-character value
+ * (132 B with 33 characters), one string key per document 141 B, BullMQ's own `deduplication`
+ * (a key with a TTL per document, left behind by a completed and removed job) 189-197 B.
+ * Redis 7.0 has no per-field expiry, hence the day buckets: a marker lives N to N+1 days.
  */
 import type { RedisClient } from './redis.js';
 

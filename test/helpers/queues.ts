@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { bullConnection, connect } from '../../src/shared/redis.js';
-import { deleteAllMarkers, doneKey } from '../../src/shared/done-markers.js';
+import { deleteAllMarkers, markerKeys } from '../../src/shared/done-markers.js';
 
 export function redisUrl(): string {
   return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -39,7 +39,10 @@ export async function finishedDocuments(name: string, url = redisUrl(), prefix =
   r.on('error', () => {});
   try {
     await r.connect();
-    return await r.hlen(doneKey(prefix, name));
+    const keys = await markerKeys(r, prefix, name);
+    let n = 0;
+    for (const k of keys) n += await r.hlen(k);
+    return n;
   } finally {
     r.disconnect();
   }
