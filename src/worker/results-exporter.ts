@@ -29,7 +29,7 @@ import { documentIdFromJobId } from '../producer/job-id.js';
 import { addMarkerWrites, failedMarker } from '../shared/done-markers.js';
 import { queueOptions, resultsQueueName } from '../shared/queues.js';
 import { bullConnection, connect, type RedisClient } from '../shared/redis.js';
-import { OomReporter, retryOnOom } from '../shared/redis-oom.js';
+import { isOomError, OomReporter } from '../shared/redis-oom.js';
 import { recordsOf, type FailedRecord, type OkRecord, type ResultRecord } from '../shared/types.js';
 
 /** Where successful records go when they do not go to the JSON Lines `out` file. */
@@ -380,12 +380,18 @@ export class ResultsExporter {
             markers.push({ docId: id, value: failedMarker(code), keepDays: data.keepDoneDays || undefined });
           }
         }
-        const client = this.#client!;
-        await retryOnOom(this.#oom, 'writing failure markers', async () => {
-          const m = client.multi();
-          addMarkerWrites(m, this.#opts.prefix, this.#opts.queue, markers);
+        const m = this.#client!.multi();
+        addMarkerWrites(m, this.#opts.prefix, this.#opts.queue, markers);
+        try {
           await m.exec();
-        });
+          this.#oom.accepted();
+        } catch (err) {
+          // Not waited out here: the exporter must keep draining results (which frees memory);
+          // the jobs stay failed and the next sweep records their markers.
+          if (!isOomError(err)) throw err;
+          await this.#oom.refused('writing failure markers');
+          break;
+        }
         await this.#deleteFailedJobs(jobs.map((j) => j.id!).filter(Boolean));
         if (jobs.length < 1000) break;
       }
