@@ -55,7 +55,7 @@ async function resultJobs(): Promise<number> {
 
 const exportParquet = (out: string) => runCli(['results', '--queue', queue, '--format', 'parquet', '--out', out], { LOG_LEVEL: 'warn' });
 
-it('keeps earlier rows, re-exports results a crashed export acknowledged, and writes each id once', async () => {
+it('keeps earlier rows, re-exports the results a crashed export held, writes each id once and empties the results queue', async () => {
   const out = path.join(dir, 'sentiment.parquet');
   await publish(0, 250);
   const first = await exportParquet(out);
