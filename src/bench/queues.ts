@@ -2,19 +2,24 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { resultsQueueName } from '../shared/queues.js';
-import { bullConnection } from '../shared/redis.js';
+import { bullConnection, connect } from '../shared/redis.js';
+import { deleteAllMarkers } from '../shared/done-markers.js';
 
 export function benchQueueName(section: string): string {
   return `bench-${section}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Removes the queue and its results queue (every key of both). */
+/** Removes the queue and its results queue (every key of both) and the queue's document markers. */
 export async function removeBenchQueues(redisUrl: string, name: string): Promise<void> {
   for (const n of [name, resultsQueueName(name)]) {
     const q = new Queue(n, { connection: bullConnection(redisUrl) });
     await q.obliterate({ force: true }).catch(() => {});
     await q.close();
   }
+  const r = connect(redisUrl);
+  r.on('error', () => {});
+  await r.connect().then(() => deleteAllMarkers(r, 'bull', name)).catch(() => {});
+  r.disconnect();
 }
 
 /** Adds jobs in addBulk chunks of 1,000 (BullMQ's own advice for large batches). */

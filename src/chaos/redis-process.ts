@@ -16,17 +16,21 @@ export class ChaosRedis {
   readonly dir: string;
   #child: ChildProcess | undefined;
 
-  private constructor(port: number, dir: string) {
+  private constructor(port: number, dir: string, args: string[]) {
     this.port = port;
     this.dir = dir;
+    this.#args = args;
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<ChaosRedis> {
-    const r = new ChaosRedis(await freePort(), mkdtempSync(path.join(os.tmpdir(), 'rb-chaos-redis-')));
+  #args: string[];
+
+  /** `args` replace the append-only settings (the soak runs without AOF, with a maxmemory). */
+  static async start(args: string[] = ['--appendonly', 'yes', '--appendfsync', 'always']): Promise<ChaosRedis> {
+    const r = new ChaosRedis(await freePort(), mkdtempSync(path.join(os.tmpdir(), 'rb-chaos-redis-')), args);
     await r.start();
     return r;
   }
@@ -34,7 +38,7 @@ export class ChaosRedis {
   async start(): Promise<void> {
     const child = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction',
+      '--maxmemory-policy', 'noeviction', ...this.#args,
     ], { stdio: 'ignore' });
     const failed = await new Promise<Error | undefined>((resolve) => {
       child.once('error', resolve);

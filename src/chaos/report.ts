@@ -104,7 +104,8 @@ export function checkInvariants(input: {
   for (const state of ['waiting', 'active', 'delayed', 'prioritized'] as const) {
     if (c[state]) failures.push(`final queue: ${c[state]} jobs ${state}`);
   }
-  if (c.failed !== plantedWorker.length) failures.push(`final queue: ${c.failed} failed jobs, planted ${plantedWorker.length}`);
+  // Failed jobs leave Redis once their failure records are exported (only a marker stays).
+  if (c.failed) failures.push(`final queue: ${c.failed} failed jobs left after their failures were exported`);
   for (const f of input.faults) if (f.atFinished >= f.of) failures.push(`fault ${f.kind} came after the work was done`);
   const kills = input.faults.filter((f) => f.kind === 'sigkill');
   if (kills.length && kills.every((f) => f.stalled === 0)) failures.push('no SIGKILL left a job to recover (was any worker busy?)');

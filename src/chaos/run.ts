@@ -23,6 +23,7 @@ import { generateModel } from '../model/generate.js';
 import type { ReadItem } from '../producer/document.js';
 import { DocumentProducer, type EnqueueSummary } from '../producer/enqueue.js';
 import { readFile } from '../producer/readers.js';
+import { jobIdForDocument } from '../producer/job-id.js';
 import { ResultsExporter } from '../worker/results-exporter.js';
 import { WorkerFleet, type StallEvent } from './fleet.js';
 import { writeChaosCorpus, type ChaosCorpus } from './planted.js';
@@ -134,9 +135,9 @@ async function produce(file: string, redisUrl: string, queue: string, gate: Gate
 
 /**
  * Each stalled-job event belongs to the last fault before it; a fault's recovery time runs from
- * the fault to the latest `finishedOn` of its stalled jobs (all of them are finished by now).
+ * the fault to the latest result time (finishedAt) of its stalled jobs (all finished by now).
  */
-async function measureRecoveries(faults: FaultRecord[], stalls: StallEvent[], queue: Queue): Promise<void> {
+function measureRecoveries(faults: FaultRecord[], stalls: StallEvent[], finishedAt: Map<string, number>): void {
   for (let i = 0; i < faults.length; i++) {
     const f = faults[i];
     const until = faults[i + 1]?.at ?? Infinity;
@@ -145,8 +146,7 @@ async function measureRecoveries(faults: FaultRecord[], stalls: StallEvent[], qu
     f.stalled = ids.length;
     if (!ids.length) continue;
     f.firstStallAfterMs = Math.min(...mine.map((s) => s.at)) - f.at;
-    const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
-    const finishedOn = jobs.map((j) => j?.finishedOn ?? Infinity);
+    const finishedOn = ids.map((id) => finishedAt.get(id) ?? Infinity);
     f.recoveryMs = Math.max(...finishedOn) - f.at;
   }
 }
@@ -179,6 +179,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   ], { REDIS_URL: redis.url });
   const out = path.join(dir, 'results.jsonl');
   const exporter = new ResultsExporter({ redisUrl: redis.url, queue, prefix: 'bull', out });
+  // Finished jobs leave Redis (only their documents' markers stay): recovery times come from
+  // the exported records' finishedAt, by job id (one document per job).
+  const finishedAt = new Map<string, number>();
+  exporter.onRecord = (rec) => finishedAt.set(jobIdForDocument(rec.id), Date.parse(rec.finishedAt));
   const faults: FaultRecord[] = [];
   const summaries: EnqueueSummary[] = [];
   let finalCounts: Record<string, number> = {};
@@ -194,10 +198,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     producing.catch(() => {});
     const workerFailures = corpus.planted.filter((p) => p.expect === 'failed-by-worker').length;
     const expectedJobs = corpus.good.size + workerFailures;
-    const finished = async () => {
-      const c = await mainQueue.getJobCounts('completed', 'failed');
-      return c.completed + c.failed;
-    };
+    // Documents exported (results and failures): completed jobs are removed from Redis.
+    const finished = async () => exporter.exported;
 
     const plan = schedule(opts);
     const segment = Math.ceil(corpus.lines / (plan.length + 1));
@@ -266,7 +268,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const orphans = await exporter.recordFailedJobsWithoutResult();
     if (orphans) say(`${orphans} failed jobs without a result record recorded as failures`);
     finalCounts = await mainQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
-    await measureRecoveries(faults, fleet.stalls, mainQueue);
+    measureRecoveries(faults, fleet.stalls, finishedAt);
   } finally {
     await exporter.close();
     await fleet.stopAll();

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import('./commands/status.js')).statusCommand(),
   reconcile: async () => (await import('./commands/reconcile.js')).reconcileCommand(),
   chaos: async () => (await import('./commands/chaos.js')).chaosCommand(),
+  soak: async () => (await import('./commands/soak.js')).soakCommand(),
 };
 
 // `status | head -1`: the reader went away, nothing more can be said. End quietly, as cat does.

@@ -4,24 +4,26 @@
  * After a Redis failover (asynchronous replication loses the last writes) or a wiped results
  * queue, some documents may be nowhere: their job and their result are gone. This reads the
  * input again and, for every document id, looks up (one pipelined round trip per 1,000 ids):
- * - the results queue, by job id = jobIdForDocument(id): `ok` or `failed` (the record's job name);
- * - without a record, the main queue job's state: waiting/active/delayed/prioritized = in
+ * - its marker (src/shared/done-markers.ts), written with its result: `ok` or `failed`;
+ * - without a marker, the main queue job's state: waiting/active/delayed/prioritized = in
  *   progress (a worker will publish it), failed = a recorded failure (the exporter's
- *   recordFailedJobsWithoutResult writes it), completed or absent = missing.
+ *   recordFailedJobsWithoutResult writes it); a result job still in the results queue = ok
+ *   (published, its marker lost); otherwise missing.
  * With `requeue`, the missing documents are enqueued again through the normal producer (same
  * job ids, same limits). A completed main job whose result was lost is removed first, since
  * BullMQ would otherwise treat the new job as a duplicate of it. Running it twice is safe: a
  * document that has a record, or a job in progress, is never touched.
  *
- * One document per job only (the default): packs (--docs-per-job > 1) have job ids derived
- * from several documents, so their state cannot be looked up per document.
+ * Markers are per document, so packed documents (--docs-per-job > 1) are found as ok or failed;
+ * a packed document still in progress has no job of its own id and is listed as missing.
  */
 import type { ConnectionOptions } from 'bullmq';
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../shared/redis.js';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger as rootLogger, type Logger } from '../shared/logger.js';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE, resultsQueueName } from '../shared/queues.js';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE, queueOptions, resultsQueueName } from '../shared/queues.js';
+import { readMarkers } from '../shared/done-markers.js';
 import { checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redisOptionsFromUrl, waitForRedis } from '../shared/redis.js';
 import type { ReadItem } from '../producer/document.js';
 import { DocumentProducer, ENQUEUE_DEFAULTS, type EnqueueSummary } from '../producer/enqueue.js';
@@ -84,8 +86,8 @@ export async function reconcile(input: string, opts: ReconcileOptions = {}): Pro
   await checkEvictionPolicy(redisUrl, opts.allowEviction ?? false);
 
   const connection = redisOptionsFromUrl(redisUrl) as ConnectionOptions;
-  const main = new Queue(queueName, { connection, prefix });
-  const results = new Queue(resultsQueueName(queueName, opts.resultsQueue), { connection, prefix });
+  const main = new Queue(queueName, { connection, ...queueOptions(prefix) });
+  const results = new Queue(resultsQueueName(queueName, opts.resultsQueue), { connection, ...queueOptions(prefix) });
   main.on('error', (err) => log.warn({ reason: err.message }, 'queue connection error'));
   results.on('error', (err) => log.warn({ reason: err.message }, 'queue connection error'));
   const client: RedisClient = connect(redisUrl);
@@ -103,19 +105,18 @@ export async function reconcile(input: string, opts: ReconcileOptions = {}): Pro
       const ids = chunk;
       chunk = [];
       if (!ids.length) return;
-      const p = client.pipeline();
-      for (const id of ids) p.hget(results.toKey(jobIdForDocument(id)), 'name');
-      const names = (await p.exec()) ?? [];
+      const markers = await readMarkers(client, prefix, queueName, ids);
       for (let i = 0; i < ids.length; i++) {
-        const [err, name] = names[i] ?? [null, null];
-        if (err) throw err;
-        if (name === 'ok') report.ok++;
-        else if (name === 'failed') report.failed++;
+        const m = markers[i];
+        if (m?.status === 'ok') report.ok++;
+        else if (m?.status === 'failed') report.failed++;
         else {
-          // No record: few documents (after a failover), so one state lookup each is cheap.
-          const state = await main.getJobState(jobIdForDocument(ids[i]));
+          // No marker: few documents (after a failover), so one state lookup each is cheap.
+          const jobId = jobIdForDocument(ids[i]);
+          const state = await main.getJobState(jobId);
           if (state === 'failed') report.failed++;
           else if (IN_PROGRESS.has(state)) report.inProgress.push(ids[i]);
+          else if ((await client.exists(results.toKey(jobId))) === 1) report.ok++;
           else {
             report.missing.push(ids[i]);
             if (state === 'completed') stale.push(ids[i]);

@@ -13,7 +13,7 @@ import type { Histogram } from 'prom-client';
 import type { WorkerConfig } from '../shared/config.js';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
-import { resultsQueueName } from '../shared/queues.js';
+import { queueOptions, resultsQueueName } from '../shared/queues.js';
 import { bullConnection, connect, ensureRedis, redactRedisUrl, waitForRedis, type RedisClient } from '../shared/redis.js';
 import type { ResultRecord } from '../shared/types.js';
 import { enqueueFile, generateRunId, type EnqueueSummary } from '../producer/enqueue.js';
@@ -150,7 +150,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     opts.onProgress?.(exporter.exported, expected);
   };
   const connection = bullConnection(redis.url);
-  const mainQueue = new Queue(queue, { connection, prefix: opts.worker.prefix });
+  const mainQueue = new Queue(queue, { connection, ...queueOptions(opts.worker.prefix) });
   // Without a listener BullMQ console.error()s every reconnect attempt with its stack.
   mainQueue.on('error', (err) => log.warn({ queue, reason: err.message }, 'queue connection error (reconnecting)'));
   try {

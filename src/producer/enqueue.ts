@@ -4,10 +4,14 @@
  * - Job id = document id (escaped where BullMQ forbids it, see job-id.ts), so enqueueing the
  *   same document again is a no-op. With `docsPerJob > 1` the job id is derived from the packed
  *   ids (`pack-<sha1>`): re-running the same file with the same packing is a no-op, dedup is per pack.
- * - `alreadyQueued`: before each addBulk, one pipelined EXISTS per job hash tells which job
- *   ids already exist (one round trip per chunk). Those jobs are not sent again; BullMQ's own
- *   dedup still covers a producer racing us between EXISTS and addBulk. A job that was removed
- *   from Redis (removeOnComplete, obliterate) is enqueued again.
+ * - `alreadyQueued`: before each addBulk, one pipeline (one round trip per chunk) asks which job
+ *   ids still exist (EXISTS: waiting, running or failed) and then which documents are finished
+ *   (their marker, src/shared/done-markers.ts: a completed job is removed, its documents keep a
+ *   marker). Neither is sent again; BullMQ's own dedup still covers a producer racing us. With
+ *   packs, finished documents are dropped from their pack (the rest is packed under a new id).
+ *   A document whose marker expired (--keep-done-days) or was removed is enqueued again.
+ * - A full Redis (E_REDIS_OOM) is waited out: each refused write is retried until accepted;
+ *   documents that could not be added before an abort are counted in `notEnqueued`.
  * - Documents whose text is over `maxDocBytes` (1 MiB) are rejected here, with their line
  *   number, rather than passed to a worker that would fail them: the user gets the line to fix
  *   and Redis never holds the text. Jobs over `maxJobBytes` (2 MiB) are rejected likewise
@@ -20,8 +24,10 @@ import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger as rootLogger, type Logger } from '../shared/logger.js';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE, DOC_JOB_OPTIONS, resultsQueueName } from '../shared/queues.js';
-import { readFingerprints, setupKey, textFingerprint } from '../shared/fingerprints.js';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE, DOC_JOB_OPTIONS, queueOptions, resultsQueueName } from '../shared/queues.js';
+import { setupKey, textFingerprint } from '../shared/fingerprints.js';
+import { deleteMarkers, okMarker, readMarkers } from '../shared/done-markers.js';
+import { isOomError, OomReporter, retryOnOom } from '../shared/redis-oom.js';
 import { addRunCounts, markEnqueueFinished, registerRun } from '../shared/run-stats.js';
 import { bullConnection, checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redactRedisUrl, waitForRedis, type RedisClient } from '../shared/redis.js';
 import type { DocJobData, DocumentInput } from '../shared/types.js';
@@ -91,8 +97,8 @@ export interface EnqueueOptions {
    * Needs docsPerJob 1.
    */
   skipUnchanged?: boolean;
-  /** Lifetime of stored fingerprints with skipUnchanged, in seconds (0 = forever). */
-  fingerprintTtlSeconds?: number;
+  /** Finished documents' markers expire after this many days (0 = kept); a re-enqueue after that recomputes. */
+  keepDoneDays?: number;
   /** Shown by `status` next to the run id (the input file name). */
   inputLabel?: string;
   /** Stops reading; the documents already read are still sent, the summary says `aborted`. */
@@ -117,6 +123,10 @@ export interface EnqueueSummary {
   rescored: number;
   /** Malformed or rejected lines (see errorsOut). */
   rejected: number;
+  /** Documents read but not added: the run was stopped while Redis refused them (E_REDIS_OOM). */
+  notEnqueued: number;
+  /** Writes Redis refused for lack of memory (each retried until accepted). */
+  redisOomRefusals: number;
   skippedBlank: number;
   /** Jobs added (= enqueued with docsPerJob 1). */
   jobs: number;
@@ -170,6 +180,9 @@ export class DocumentProducer {
   /** The workers' setup fingerprint (skipUnchanged); undefined until a worker has started. */
   #setupFp: string | undefined;
   #closing: Promise<void> | undefined;
+  #oom: OomReporter;
+  #oomRefusals = 0;
+  #registerPending = false;
 
   constructor(opts: EnqueueOptions = {}) {
     const d = ENQUEUE_DEFAULTS;
@@ -194,7 +207,7 @@ export class DocumentProducer {
       logger: opts.logger ?? rootLogger(),
       errorsOut: opts.errorsOut,
       skipUnchanged: opts.skipUnchanged ?? false,
-      fingerprintTtlSeconds: opts.fingerprintTtlSeconds ?? 0,
+      keepDoneDays: opts.keepDoneDays ?? 0,
       inputLabel: opts.inputLabel,
       onProgress: opts.onProgress,
       signal: opts.signal,
@@ -205,10 +218,26 @@ export class DocumentProducer {
     if (!Number.isInteger(this.#o.maxWaiting) || this.#o.maxWaiting < 0) {
       throw new RobertaBatchError('E_CONFIG', `maxWaiting must be an integer >= 0, got ${this.#o.maxWaiting}`);
     }
+    if (!Number.isInteger(this.#o.keepDoneDays) || this.#o.keepDoneDays < 0) {
+      throw new RobertaBatchError('E_CONFIG', `keepDoneDays must be an integer >= 0, got ${this.#o.keepDoneDays}`);
+    }
     if (this.#o.skipUnchanged && this.#o.docsPerJob !== 1) {
       throw new RobertaBatchError('E_CONFIG', '--skip-unchanged works with one document per job', { hint: 'drop --docs-per-job, or --skip-unchanged' });
     }
     this.#log = this.#o.logger.child({ component: 'producer', queue: this.#o.queue, runId: this.runId });
+    this.#oom = new OomReporter('producer', this.#log, () => this.#client);
+  }
+
+  /** A write that a full Redis may refuse: waited out (E_REDIS_OOM), counted, retried. */
+  #write<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return retryOnOom(this.#oom, what, async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (isOomError(err)) this.#oomRefusals++;
+        throw err;
+      }
+    }, { signal: this.#o.signal });
   }
 
   /** Waits for Redis, refuses an evicting one, opens the queue and the errors file. */
@@ -220,16 +249,24 @@ export class DocumentProducer {
     client.on('error', (err) => this.#log.warn({ redis: redactRedisUrl(o.redisUrl), reason: err.message }, 'Redis connection error'));
     this.#client = client;
     await client.connect();
-    const queue = new Queue<DocJobData>(o.queue, { connection: bullConnection(o.redisUrl), prefix: o.prefix });
+    const queue = new Queue<DocJobData>(o.queue, { connection: bullConnection(o.redisUrl), ...queueOptions(o.prefix) });
     this.#queue = queue;
     queue.on('error', (err) => this.#log.warn({ reason: err.message }, 'queue connection error'));
     await queue.waitUntilReady();
     if (o.errorsOut) this.#errors = await ErrorsFile.open(o.errorsOut);
-    await registerRun(client, o.prefix, o.queue, this.runId, o.inputLabel);
+    try {
+      await registerRun(client, o.prefix, o.queue, this.runId, o.inputLabel);
+    } catch (err) {
+      // A full Redis: the run is registered with its first documents (enqueue waits for room then).
+      if (!isOomError(err)) throw err;
+      this.#oomRefusals++;
+      await this.#oom.refused('registering the run');
+      this.#registerPending = true;
+    }
     if (o.skipUnchanged) {
       this.#setupFp = (await client.get(setupKey(o.prefix, o.queue))) ?? undefined;
       if (!this.#setupFp) this.#log.warn('no worker has served this queue yet: nothing can be skipped; fingerprints are stored as documents are scored');
-      this.#results = new Queue(resultsQueueName(o.queue), { connection: bullConnection(o.redisUrl), prefix: o.prefix });
+      this.#results = new Queue(resultsQueueName(o.queue), { connection: bullConnection(o.redisUrl), ...queueOptions(o.prefix) });
     }
   }
 
@@ -243,10 +280,11 @@ export class DocumentProducer {
     const client = this.#client;
     if (!queue || !client) throw new Error('DocumentProducer.enqueue() called before open()');
     const started = performance.now();
-    const s = { read: 0, enqueued: 0, alreadyQueued: 0, skippedUnchanged: 0, rescored: 0, rejected: 0, jobs: 0 };
+    const s = { read: 0, enqueued: 0, alreadyQueued: 0, skippedUnchanged: 0, rescored: 0, rejected: 0, notEnqueued: 0, jobs: 0 };
     let aborted = false;
     let chunk: PendingJob[] = [];
-    const packOverhead = utf8Bytes(JSON.stringify({ v: 1, runId: this.runId, docs: [] } satisfies DocJobData));
+    const keepDoneDays = o.keepDoneDays || undefined;
+    const packOverhead = utf8Bytes(JSON.stringify({ v: 1, runId: this.runId, docs: [], keepDoneDays } satisfies DocJobData));
     let pack: { docs: DocumentInput[]; bytes: number; firstLine: number } | undefined;
 
     const progress = (waitingJobs?: number) => {
@@ -289,40 +327,75 @@ export class DocumentProducer {
       const jobs = chunk;
       chunk = [];
       await waitForRoom();
+      // EXISTS before the markers, in one pipeline: a job that completes in between is seen
+      // either still existing or already marked (its markers are written before it is removed).
       const pipeline = client.pipeline();
       for (const j of jobs) pipeline.exists(queue.toKey(j.jobId));
       const exists = (await pipeline.exec()) ?? [];
-      const stored = o.skipUnchanged ? await readFingerprints(client, o.prefix, o.queue, jobs.map((j) => j.jobId)) : [];
+      const docIds = jobs.flatMap((j) => j.data.docs.map((d) => d.id));
+      const markers = await readMarkers(client, o.prefix, o.queue, docIds);
+      let at = 0;
       const fresh: PendingJob[] = [];
       for (const [i, j] of jobs.entries()) {
         const [err, n] = exists[i] ?? [null, 0];
         if (err) throw err;
+        const marks = markers.slice(at, at + j.data.docs.length);
+        at += j.data.docs.length;
         if (o.skipUnchanged) {
           const text = j.data.docs[0].text;
-          if (this.#setupFp && typeof text === 'string' && stored[i] === `${this.#setupFp}:${textFingerprint(text)}`) {
+          const mark = marks[0];
+          if (this.#setupFp && typeof text === 'string' && mark?.status === 'ok' && mark.value === okMarker(this.#setupFp, textFingerprint(text))) {
             s.skippedUnchanged += 1;
             continue;
           }
           if (n === 1) {
-            // Changed text or model setup: the finished job and its result give way to a new one.
             const state = await queue.getJobState(j.jobId);
             if (state !== 'completed' && state !== 'failed') {
               s.alreadyQueued += 1;
               continue;
             }
+            // A finished job kept in Redis (a failure, or a job of an older version): the new job replaces it.
             await queue.remove(j.jobId);
             await this.#results!.remove(j.jobId);
+          }
+          if (n === 1 || mark) {
+            // Changed text or model setup (or a failure to retry): the old marker and a result
+            // not exported yet give way to the new job (the result job has the same id).
+            await deleteMarkers(client, o.prefix, o.queue, [j.data.docs[0].id]);
+            if (n !== 1) await this.#results!.remove(j.jobId);
             s.rescored += 1;
           }
-          fresh.push({ ...j, data: { ...j.data, fingerprint: { ttlSeconds: o.fingerprintTtlSeconds } } });
-        } else if (n === 1) s.alreadyQueued += j.data.docs.length;
-        else fresh.push(j);
+          fresh.push(j);
+          continue;
+        }
+        if (n === 1) {
+          s.alreadyQueued += j.data.docs.length;
+          continue;
+        }
+        const open = j.data.docs.filter((_, k) => !marks[k]);
+        s.alreadyQueued += j.data.docs.length - open.length;
+        if (open.length === j.data.docs.length) fresh.push(j);
+        else if (open.length) fresh.push({ jobId: jobIdForPack(open.map((d) => d.id)), data: { ...j.data, docs: open } });
       }
       if (fresh.length > 0) {
-        await queue.addBulk(fresh.map((j) => ({ name: DOC_JOB_NAME, data: j.data, opts: { ...o.jobOptions, jobId: j.jobId } })));
-        for (const j of fresh) s.enqueued += j.data.docs.length;
+        const added = fresh.reduce((a, j) => a + j.data.docs.length, 0);
+        try {
+          await this.#write('adding jobs', () => queue.addBulk(fresh.map((j) => ({ name: DOC_JOB_NAME, data: j.data, opts: { ...o.jobOptions, jobId: j.jobId } }))));
+        } catch (err) {
+          // Stopped while Redis refused them: say so rather than count them as enqueued.
+          if (isOomError(err) && o.signal?.aborted) {
+            s.notEnqueued += added;
+            return;
+          }
+          throw err;
+        }
+        s.enqueued += added;
         s.jobs += fresh.length;
-        await addRunCounts(client, o.prefix, o.queue, this.runId, { enqueued: fresh.reduce((a, j) => a + j.data.docs.length, 0) });
+        if (this.#registerPending) {
+          await this.#write('registering the run', () => registerRun(client, o.prefix, o.queue, this.runId, o.inputLabel));
+          this.#registerPending = false;
+        }
+        await this.#write('run counters', () => addRunCounts(client, o.prefix, o.queue, this.runId, { enqueued: added }));
       }
       progress();
     };
@@ -346,7 +419,7 @@ export class DocumentProducer {
       if (!pack) return;
       const docs = pack.docs;
       pack = undefined;
-      await push({ jobId: jobIdForPack(docs.map((d) => d.id)), data: { v: 1, runId: this.runId, docs } });
+      await push({ jobId: jobIdForPack(docs.map((d) => d.id)), data: { v: 1, runId: this.runId, docs, keepDoneDays } });
     };
 
     const accept = async (lineNo: number, doc: DocumentInput) => {
@@ -363,7 +436,7 @@ export class DocumentProducer {
         return reject({ lineNo, code: 'E_INPUT_TOO_LARGE', message: `line ${lineNo}: job payload is ${packOverhead + docBytes} bytes, over the ${o.maxJobBytes}-byte job limit (--max-job-bytes)`, id: doc.id });
       }
       if (o.docsPerJob === 1) {
-        return push({ jobId: jobIdForDocument(doc.id), data: { v: 1, runId: this.runId, docs: [doc] } });
+        return push({ jobId: jobIdForDocument(doc.id), data: { v: 1, runId: this.runId, docs: [doc], keepDoneDays } });
       }
       // Packs: `,` between documents; close the pack early rather than grow it over the limit.
       if (pack && pack.bytes + 1 + docBytes > o.maxJobBytes) await closePack();
@@ -387,8 +460,15 @@ export class DocumentProducer {
     }
     await closePack();
     await flush();
-    await addRunCounts(client, o.prefix, o.queue, this.runId, { rejected: s.rejected });
-    await markEnqueueFinished(client, o.prefix, o.queue, this.runId);
+    const finish = async () => {
+      await addRunCounts(client, o.prefix, o.queue, this.runId, { rejected: s.rejected });
+      await markEnqueueFinished(client, o.prefix, o.queue, this.runId);
+    };
+    // Aborted while Redis is full: the counters are not worth waiting for.
+    await this.#write('run counters', finish).catch((err) => {
+      if (!(isOomError(err) && o.signal?.aborted)) throw err;
+    });
+    if (o.signal?.aborted) aborted = true;
     const elapsedMs = performance.now() - started;
     const summary: EnqueueSummary = {
       runId: this.runId,
@@ -397,6 +477,7 @@ export class DocumentProducer {
       skippedBlank: readerStats?.skippedBlank ?? 0,
       elapsedMs: Math.round(elapsedMs),
       docsPerSecond: Math.round((s.read * 1000) / Math.max(1, elapsedMs)),
+      redisOomRefusals: this.#oomRefusals,
       aborted,
     };
     if (o.errorsOut) summary.errorsOut = o.errorsOut;

@@ -42,13 +42,15 @@ export const enqueueSchema = connectionSchema.omit({ resultsQueue: true }).exten
   strict: bool.default(false),
   errorsOut: z.string().min(1, { error: 'expected a file path' }).optional(),
   skipUnchanged: bool.default(false),
-  fingerprintTtlDays: z.coerce.number({ error: 'expected a number of days >= 0' }).min(0, { error: 'expected a number of days >= 0' }).default(0),
+  keepDoneDays: int(0, 36_500).default(0),
+  /** Older name of keepDoneDays (fingerprints are now the finished documents' markers). */
+  fingerprintTtlDays: int(0, 36_500).optional(),
 });
 
 export type EnqueueConfig = z.infer<typeof enqueueSchema>;
 
 /** The library options for a validated configuration (the encoding is already normalised). */
 export function toEnqueueFileOptions(c: EnqueueConfig, input?: string): EnqueueFileOptions {
-  const { fingerprintTtlDays, ...rest } = c;
-  return { ...rest, encoding: c.encoding as 'utf8' | 'latin1', fingerprintTtlSeconds: Math.round(fingerprintTtlDays * 86_400), inputLabel: input };
+  const { fingerprintTtlDays, keepDoneDays, ...rest } = c;
+  return { ...rest, encoding: c.encoding as 'utf8' | 'latin1', keepDoneDays: keepDoneDays || fingerprintTtlDays || 0, inputLabel: input };
 }

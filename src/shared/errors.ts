@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   E_OUTPUT_SCHEMA: 'a result does not fit the output file (another task or vector size, or not a roberta-batch file)',
   E_OUTPUT_WRITE: 'an output file cannot be written',
   E_REDIS_AUTH: 'Redis refused the user or password in REDIS_URL',
+  E_REDIS_OOM: 'Redis is at maxmemory and refuses writes (noeviction): the pipeline waits until memory frees',
   E_WORKER_START_LOOP: 'a supervised worker process kept failing before it was ready',
   E_PORT_IN_USE: 'the metrics port is taken by another process',
 } as const;

@@ -4,6 +4,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { oomState } from './redis-oom.js';
 
 const P = 'roberta_batch_';
 
@@ -31,6 +32,8 @@ export interface WorkerMetrics {
   drainSeconds: Gauge<'queue'>;
   docsPerSecond: Gauge;
   stalledJobs: Counter;
+  redisOomRefusals: Counter<'component'>;
+  redisOom: Gauge;
   /** Stops the event-loop delay monitor. */
   stop(): void;
 }
@@ -71,6 +74,24 @@ export function createWorkerMetrics(opts: { defaultMetrics?: boolean; labels?: R
     drainSeconds: new Gauge({ name: `${P}drain_seconds`, help: 'Estimated seconds for this worker to drain the waiting documents at its measured rate (KEDA scales on it)', labelNames: ['queue'], registers: [registry] }),
     docsPerSecond: new Gauge({ name: `${P}documents_per_second`, help: 'Documents per second finished by this worker over the last minute', registers: [registry] }),
     stalledJobs: new Counter({ name: `${P}stalled_jobs_total`, help: 'Jobs this worker saw reported stalled (lock expired)', registers: [registry] }),
+    redisOomRefusals: new Counter({
+      name: `${P}redis_oom_refusals_total`,
+      help: 'Writes Redis refused with OOM (used memory at maxmemory), by component; each is retried, nothing is lost',
+      labelNames: ['component'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [component, n] of oomState.counts) this.inc({ component }, n);
+      },
+    }),
+    redisOom: new Gauge({
+      name: `${P}redis_oom`,
+      help: '1 while Redis refuses this process\'s writes with OOM (waiting for memory to free), else 0',
+      registers: [registry],
+      collect() {
+        this.set(oomState.active.size ? 1 : 0);
+      },
+    }),
     stop: () => eld.disable(),
   };
   return m;

@@ -13,7 +13,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import type { RouteHandler } from './http-server.js';
-import { resultsQueueName } from './queues.js';
+import { queueOptions, resultsQueueName } from './queues.js';
 import { bullConnection } from './redis.js';
 
 export const UI_PATH = '/ui';
@@ -34,7 +34,7 @@ export interface QueueUi {
 
 export function createQueueUi(opts: QueueUiOptions): QueueUi {
   const connection = bullConnection(opts.redisUrl);
-  const queues = [opts.queue, resultsQueueName(opts.queue, opts.resultsQueue)].map((name) => new Queue(name, { connection, prefix: opts.prefix }));
+  const queues = [opts.queue, resultsQueueName(opts.queue, opts.resultsQueue)].map((name) => new Queue(name, { connection, ...queueOptions(opts.prefix) }));
   // A Redis hiccup must not crash the process that serves /metrics; BullMQ reconnects.
   for (const q of queues) q.on('error', () => {});
   const adapter = new HonoAdapter(serveStatic).setBasePath(UI_PATH);

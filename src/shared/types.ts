@@ -21,8 +21,10 @@ export interface DocJobData {
   v: 1;
   runId?: string;
   docs: DocumentInput[];
-  /** Set by `enqueue --skip-unchanged`: the worker stores each document's fingerprint (TTL in s, 0 = none). */
+  /** Set by producers of old versions (ignored: every finished document leaves a marker). */
   fingerprint?: { ttlSeconds: number };
+  /** `--keep-done-days`: the documents' markers expire after this many days (0 or absent: kept). */
+  keepDoneDays?: number;
 }
 
 export interface SentimentOutput {
@@ -75,5 +77,25 @@ export interface FailedRecord extends RecordBase {
   reason: string;
 }
 
-/** What the results queue holds: one record per document id. */
+/** One document's result or failure. */
 export type ResultRecord = OkRecord | FailedRecord;
+
+/**
+ * The data of one result job: the records of one document job, in the job's document order
+ * (one record per document). Job id = the document job's id, job name `results`.
+ * Version 1 result jobs (one per document) held a ResultRecord itself as their data.
+ */
+export interface ResultJobData {
+  v: 2;
+  /** The document job these records come from (= this result job's id). */
+  jobId: string;
+  records: ResultRecord[];
+}
+
+/** The records of a result job's data, either version. */
+export function recordsOf(data: unknown): ResultRecord[] {
+  if (!data || typeof data !== 'object') return [];
+  const d = data as Partial<ResultJobData> & Partial<ResultRecord>;
+  if (Array.isArray(d.records)) return d.records;
+  return typeof d.id === 'string' && typeof d.status === 'string' ? [d as ResultRecord] : [];
+}

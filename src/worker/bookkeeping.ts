@@ -1,20 +1,15 @@
 /**
- * Per-run counters and --skip-unchanged fingerprints, written in the background: one Redis
- * transaction every `flushMs` (250 ms) for all jobs finished meanwhile, instead of a round trip
- * on every job's critical path (at thousands of jobs per second that round trip was the cost).
- * Losing the last 250 ms on a crash only means the counters lag and those documents are
- * scored again on the next --skip-unchanged run; results themselves are never affected.
+ * Per-run counters, written in the background: one Redis transaction every `flushMs` (250 ms)
+ * for all jobs finished meanwhile, instead of a round trip on every job's critical path (at
+ * thousands of jobs per second that round trip was the cost). Losing the last 250 ms on a
+ * crash only means the counters lag; results and document markers are written with the
+ * results (results-publisher.ts), never here. When Redis is full (E_REDIS_OOM) the counts are
+ * kept and written with the next flush that Redis accepts.
  */
 import type { Logger } from '../shared/logger.js';
 import type { RedisClient } from '../shared/redis.js';
-import { fingerprintKey } from '../shared/fingerprints.js';
+import { isOomError, type OomReporter } from '../shared/redis-oom.js';
 import { runKey } from '../shared/run-stats.js';
-
-interface Fingerprint {
-  jobId: string;
-  value: string;
-  ttlSeconds?: number;
-}
 
 export class Bookkeeper {
   #redis: RedisClient;
@@ -22,11 +17,12 @@ export class Bookkeeper {
   #queue: string;
   #log: Logger;
   #counts = new Map<string, { done: number; failed: number }>();
-  #fingerprints: Fingerprint[] = [];
+  #oom: OomReporter | undefined;
   #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
 
-  constructor(redis: RedisClient, prefix: string, queue: string, log: Logger, flushMs = 250) {
+  constructor(redis: RedisClient, prefix: string, queue: string, log: Logger, oom?: OomReporter, flushMs = 250) {
+    this.#oom = oom;
     this.#redis = redis;
     this.#prefix = prefix;
     this.#queue = queue;
@@ -35,23 +31,19 @@ export class Bookkeeper {
     this.#timer.unref();
   }
 
-  record(runId: string | undefined, ok: number, failed: number, fingerprints: Fingerprint[] = []): void {
-    if (runId) {
-      const c = this.#counts.get(runId) ?? { done: 0, failed: 0 };
-      c.done += ok;
-      c.failed += failed;
-      this.#counts.set(runId, c);
-    }
-    this.#fingerprints.push(...fingerprints);
+  record(runId: string | undefined, ok: number, failed: number): void {
+    if (!runId) return;
+    const c = this.#counts.get(runId) ?? { done: 0, failed: 0 };
+    c.done += ok;
+    c.failed += failed;
+    this.#counts.set(runId, c);
   }
 
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
-      if (!this.#counts.size && !this.#fingerprints.length) return;
+      if (!this.#counts.size) return;
       const counts = this.#counts;
-      const fps = this.#fingerprints;
       this.#counts = new Map();
-      this.#fingerprints = [];
       const m = this.#redis.multi();
       const now = String(Date.now());
       for (const [runId, c] of counts) {
@@ -60,15 +52,17 @@ export class Bookkeeper {
         if (c.failed) m.hincrby(key, 'failed', c.failed);
         m.hset(key, 'lastUpdateAt', now);
       }
-      for (const f of fps) {
-        const key = fingerprintKey(this.#prefix, this.#queue, f.jobId);
-        if (f.ttlSeconds) m.set(key, f.value, 'EX', f.ttlSeconds);
-        else m.set(key, f.value);
-      }
       try {
         await m.exec();
+        this.#oom?.accepted();
       } catch (err) {
-        this.#log.warn({ reason: (err as Error).message, runs: counts.size, fingerprints: fps.length }, 'could not write run counters or fingerprints');
+        if (isOomError(err)) {
+          // Refused as a whole (MULTI): keep the counts for the next flush.
+          for (const [runId, c] of counts) this.record(runId, c.done, c.failed);
+          await this.#oom?.refused('run counters');
+          return;
+        }
+        this.#log.warn({ reason: (err as Error).message, runs: counts.size }, 'could not write run counters');
       }
     });
     return this.#flushing;

@@ -17,8 +17,9 @@
  *   new `.part` that copies the old rows (row group by row group) before the new ones, so
  *   `<out>` keeps holding every record exported so far, each id once; with nothing new, `<out>`
  *   is left untouched;
- * - records acknowledged in Redis but lost in a crash before close() are written again by the
- *   exporter on the next start (`replaysCompleted`): result jobs stay in the completed set.
+ * - the exporter deletes the result jobs of these rows from Redis only after close() renamed the
+ *   file (`durableOnClose`): rows lost in a crash before that are still in Redis, and written
+ *   again by the next export (their ids are not in `<out>`).
  */
 import { existsSync, openAsBlob } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
@@ -145,7 +146,7 @@ function writerProperties(rowGroupSize: number, shape: Shape): pw.WriterProperti
 }
 
 export class ParquetResultsWriter implements RecordSink {
-  readonly replaysCompleted = true;
+  readonly durableOnClose = true;
   #out: string;
   #part: string;
   #rowGroupSize: number;

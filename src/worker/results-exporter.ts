@@ -2,35 +2,46 @@
  * Drains the results queue into JSON Lines files: successes to `out`, failures to
  * `errorsOut` (default `<out>.errors.jsonl`). Each document id is written exactly once, also
  * across exporter restarts: the ids already in the files are read back at start, and a result
- * job is marked completed only after its line has been handed to the operating system.
+ * job leaves Redis only once its records are durable outside it.
  *
- * Successes can go to another `RecordSink` instead (the Parquet writer). A sink that holds
- * records in memory before they are durable (a Parquet file is readable only once its footer is
- * written) sets `replaysCompleted`: at start, results that Redis already marked completed but
- * whose ids are not in the outputs (a crashed export's) are written again. This works because
- * result jobs are kept after completion (RESULT_JOB_OPTIONS.removeOnComplete = false).
+ * Result jobs (one per document job, its records inside, see docs/OUTPUT.md) are read in bulk
+ * straight from the queue's wait list, oldest first: LRANGE for up to 512 job ids, one
+ * pipelined HGET per job for its data, one write and one fdatasync per output file, then one
+ * script that deletes the jobs (LREM from the list's tail, DEL the job keys). None of these
+ * commands can be refused by a full Redis (reads and deletions only), so an exporter frees
+ * memory even while producers and workers are waiting on E_REDIS_OOM.
+ *
+ * Successes can go to another `RecordSink` instead (the Parquet writer). A sink that makes
+ * records durable only when it closes (a Parquet file is readable once its footer is written
+ * and the file renamed into place) sets `durableOnClose`: its jobs stay in the wait list, read
+ * past by position, and are deleted after close(). If the exporter dies first they are still
+ * in Redis, and the next start writes the ones whose ids are not in the output again.
+ * One roberta-batch exporter per results queue: two would both read the same jobs.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
-import { Queue, Worker as BullWorker, type ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions } from 'bullmq';
 import { codeOfReason } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { documentIdFromJobId } from '../producer/job-id.js';
-import { resultsQueueName } from '../shared/queues.js';
-import { bullConnection } from '../shared/redis.js';
-import type { FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
+import { addMarkerWrites, failedMarker } from '../shared/done-markers.js';
+import { queueOptions, resultsQueueName } from '../shared/queues.js';
+import { bullConnection, connect, type RedisClient } from '../shared/redis.js';
+import { isOomError, OomReporter } from '../shared/redis-oom.js';
+import { recordsOf, type FailedRecord, type OkRecord, type ResultRecord } from '../shared/types.js';
 
 /** Where successful records go when they do not go to the JSON Lines `out` file. */
 export interface RecordSink {
   /** Adds the ids already in the output to `seen` (exactly once across restarts). */
   open(seen: Set<string>): Promise<void>;
-  /** Resolves once the record may be acknowledged in Redis. */
+  /** Takes a record; with `durableOnClose`, it is durable only once close() resolved. */
   write(rec: OkRecord): Promise<void>;
   /** Completes the output (for Parquet: last row group, footer, rename into place). Idempotent. */
   close(): Promise<void>;
-  /** Records acknowledged by write() are lost if the process dies before close(): replay them at start. */
-  readonly replaysCompleted: boolean;
+  /** Records are durable only after close(): their result jobs stay in Redis until then. */
+  readonly durableOnClose: boolean;
 }
 
 export interface ExportOptions {
@@ -44,6 +55,8 @@ export interface ExportOptions {
   follow?: boolean;
   /** Successful records go here instead of the JSON Lines `out` (failures still go to `errorsOut`). */
   sink?: RecordSink;
+  /** Wait between polls of an empty queue, ms (default 100). */
+  pollMs?: number;
 }
 
 export interface ExportCounts {
@@ -70,47 +83,95 @@ async function readIds(file: string, into: Set<string>): Promise<void> {
   }
 }
 
+/** True when the file is not empty and its last byte is not a newline (a line torn by a crash). */
+function endsTorn(file: string): boolean {
+  if (!existsSync(file) || statSync(file).size === 0) return false;
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, statSync(file).size - 1);
+    return b[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
- * Appends lines to a stream, one write per event-loop turn for all lines of that turn: with
- * 256 result jobs in flight, a write (and its callback) per line cost 12% of the exporter's
- * CPU in the queue-path benchmark. Each caller's promise resolves once its line was handed to
- * the operating system, before its result job is marked completed.
+ * An append-only JSON Lines file: lines collect in memory, sync() writes them in one call and
+ * fdatasyncs, so a batch is on disk before its result jobs are deleted from Redis.
  */
-class LineWriter {
-  #stream: WriteStream;
+class LineFile {
+  #file: FileHandle;
   #lines: string[] = [];
-  #waiters: { resolve(): void; reject(e: unknown): void }[] = [];
-  #scheduled = false;
 
-  constructor(stream: WriteStream) {
-    this.#stream = stream;
+  private constructor(file: FileHandle) {
+    this.#file = file;
   }
 
-  get stream(): WriteStream {
-    return this.#stream;
+  static async open(file: string): Promise<LineFile> {
+    // A line torn by a crash would run into the first line appended now: end it first.
+    const torn = endsTorn(file);
+    const f = new LineFile(await open(file, 'a'));
+    if (torn) f.add('');
+    return f;
   }
 
-  write(line: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#lines.push(line);
-      this.#waiters.push({ resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+  add(line: string): void {
+    this.#lines.push(line);
   }
 
-  #flush(): void {
-    this.#scheduled = false;
-    const text = this.#lines.join('');
-    const waiters = this.#waiters;
+  async sync(): Promise<void> {
+    if (!this.#lines.length) return;
+    const text = this.#lines.join('\n') + '\n';
     this.#lines = [];
-    this.#waiters = [];
-    this.#stream.write(text, (err) => {
-      for (const w of waiters) (err ? w.reject(err) : w.resolve());
-    });
+    await this.#file.write(text);
+    await this.#file.datasync();
   }
+
+  async close(): Promise<void> {
+    await this.sync();
+    await this.#file.close();
+  }
+}
+
+/**
+ * Deletes result jobs: KEYS[1] the wait list, ARGV[1] the job key prefix, ARGV[2..] job ids.
+ * LREM with count -1 searches from the tail, where the oldest jobs (those read) are, so each
+ * removal is O(1) in practice. Only LREM and DEL: a full Redis accepts them.
+ */
+const DELETE_RESULTS = `
+local n = 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  n = n + redis.call('LREM', KEYS[1], -1, id)
+  redis.call('DEL', ARGV[1] .. id, ARGV[1] .. id .. ':logs')
+end
+return n`;
+
+/**
+ * Deletes failed document jobs whose failure is now durable in the errors file: KEYS[1] the
+ * failed set, ARGV[1] the job key prefix, ARGV[2..] job ids. ZREM and DEL only.
+ */
+const DELETE_FAILED = `
+local n = 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  if redis.call('ZREM', KEYS[1], id) == 1 then
+    redis.call('DEL', ARGV[1] .. id, ARGV[1] .. id .. ':logs')
+    n = n + 1
+  end
+end
+return n`;
+
+/** Records per read (jobs per read = this / records per job seen so far, 1 .. 512). */
+const RECORDS_PER_READ = 2_048;
+const MAX_JOBS_PER_READ = 512;
+/** How often an idle exporter looks for failed document jobs (ms). */
+const SWEEP_EVERY_MS = 10_000;
+
+interface ReadJob {
+  id: string;
+  records: ResultRecord[];
 }
 
 export class ResultsExporter {
@@ -120,15 +181,27 @@ export class ResultsExporter {
   onRecord: ((rec: ResultRecord) => void) | undefined;
   #opts: ExportOptions;
   #connection: ConnectionOptions;
-  #worker: BullWorker<ResultRecord> | undefined;
-  #okStream: LineWriter | undefined;
-  #errStream: LineWriter | undefined;
+  #client: RedisClient | undefined;
+  #okFile: LineFile | undefined;
+  #errFile: LineFile | undefined;
+  #resultsName: string;
+  /** Result jobs whose records a durableOnClose sink holds: still in the wait list, at its tail. */
+  #held: string[] = [];
+  #recordsPerJob = 1;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+  #idle = false;
+  #wake: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #listeners: (() => void)[] = [];
+  #oom: OomReporter;
+  #lastSweep = 0;
 
   constructor(opts: ExportOptions) {
     this.#opts = opts;
     this.#connection = bullConnection(opts.redisUrl);
+    this.#resultsName = resultsQueueName(opts.queue, opts.resultsQueue);
+    this.#oom = new OomReporter('exporter', logger(), () => this.#client);
   }
 
   get errorsOut(): string {
@@ -139,104 +212,187 @@ export class ResultsExporter {
     return this.counts.ok + this.counts.failed;
   }
 
+  #key(queue: string, suffix: string): string {
+    return `${this.#opts.prefix}:${queue}:${suffix}`;
+  }
+
   async start(): Promise<void> {
     mkdirSync(path.dirname(path.resolve(this.#opts.out)), { recursive: true });
     const sink = this.#opts.sink;
     if (sink) await sink.open(this.seen);
     else await readIds(this.#opts.out, this.seen);
     await readIds(this.errorsOut, this.seen);
-    if (!sink) this.#okStream = new LineWriter(createWriteStream(this.#opts.out, { flags: 'a' }));
-    this.#errStream = new LineWriter(createWriteStream(this.errorsOut, { flags: 'a' }));
-    const name = resultsQueueName(this.#opts.queue, this.#opts.resultsQueue);
-    if (sink?.replaysCompleted) await this.#replayCompleted(name);
-    this.#worker = new BullWorker<ResultRecord>(name, async (job) => this.#write(job.data), {
-      connection: this.#connection,
-      prefix: this.#opts.prefix,
-      concurrency: 256,
-      // Writing a line takes microseconds; short locks make a crashed exporter's jobs come back fast.
-      lockDuration: 30_000,
+    if (!sink) this.#okFile = await LineFile.open(this.#opts.out);
+    this.#errFile = await LineFile.open(this.errorsOut);
+    const client = connect(this.#opts.redisUrl);
+    client.on('error', (err) => logger().warn({ reason: err.message }, 'results exporter: Redis error (reconnecting)'));
+    await client.connect();
+    this.#client = client;
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      let n = 0;
+      try {
+        n = await this.#exportBatch();
+      } catch (err) {
+        if (this.#stopping) break;
+        logger().warn({ reason: (err as Error).message }, 'results exporter: batch failed, retrying');
+        await this.#sleep(1_000);
+        continue;
+      }
+      if (n === 0 && Date.now() - this.#lastSweep >= SWEEP_EVERY_MS) {
+        // Idle: every result published before now has been read, so a failed document job
+        // whose id is not exported has no record coming (it stalled out): record it.
+        this.#lastSweep = Date.now();
+        try {
+          const orphans = await this.recordFailedJobsWithoutResult();
+          if (orphans) logger().warn({ orphans }, 'results exporter: documents whose jobs failed without a result record were recorded as failures');
+        } catch (err) {
+          logger().warn({ reason: (err as Error).message }, 'results exporter: could not sweep failed jobs');
+        }
+      }
+      this.#idle = n === 0;
+      if (n === 0) {
+        for (const l of this.#listeners) l();
+        await this.#sleep(this.#opts.pollMs ?? 100);
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.#wake = undefined; resolve(); }, ms);
+      this.#wake = () => { clearTimeout(t); this.#wake = undefined; resolve(); };
     });
-    this.#worker.on('error', (err) => logger().warn({ reason: err.message }, 'results exporter: Redis error (reconnecting)'));
+  }
+
+  /** One read, write, sync, delete cycle; returns the number of result jobs read. */
+  async #exportBatch(): Promise<number> {
+    const client = this.#client!;
+    const wait = this.#key(this.#resultsName, 'wait');
+    const jobs = Math.max(1, Math.min(MAX_JOBS_PER_READ, Math.floor(RECORDS_PER_READ / this.#recordsPerJob)));
+    const h = this.#held.length;
+    // Oldest at the tail: the `jobs` oldest not held yet, oldest first.
+    const ids = (await client.lrange(wait, -(h + jobs), -(h + 1))).reverse();
+    if (!ids.length) return 0;
+    const p = client.pipeline();
+    for (const id of ids) p.hget(this.#key(this.#resultsName, id), 'data');
+    const datas = (await p.exec()) ?? [];
+    const read: ReadJob[] = ids.map((id, i) => {
+      const [err, data] = datas[i] ?? [null, null];
+      if (err) throw err;
+      let records: ResultRecord[] = [];
+      try {
+        records = data ? recordsOf(JSON.parse(data as string)) : [];
+      } catch {
+        logger().warn({ jobId: id }, 'results exporter: result job data is not JSON; deleted');
+      }
+      return { id, records };
+    });
+    let recordCount = 0;
+    const deletable: string[] = [];
+    const failedJobs: string[] = [];
+    for (const job of read) {
+      recordCount += job.records.length;
+      let heldBySink = false;
+      for (const rec of job.records) {
+        if (this.seen.has(rec.id)) {
+          this.counts.duplicatesSkipped++;
+          continue;
+        }
+        if (rec.status === 'ok' && this.#opts.sink) heldBySink = true;
+        await this.#write(rec);
+      }
+      if (job.records.some((r) => r.status === 'failed')) failedJobs.push(job.id);
+      if (heldBySink && this.#opts.sink?.durableOnClose) this.#held.push(job.id);
+      else deletable.push(job.id);
+    }
+    this.#recordsPerJob = Math.max(1, recordCount / read.length);
+    await Promise.all([this.#okFile?.sync(), this.#errFile?.sync()]);
+    await this.#delete(deletable);
+    // A failed document job (one bad document) keeps its text in Redis until its failure is here.
+    await this.#deleteFailedJobs(failedJobs);
+    for (const l of this.#listeners) l();
+    logger().debug({ jobs: read.length, records: recordCount, held: this.#held.length }, 'results exporter: batch exported');
+    return read.length;
   }
 
   async #write(rec: ResultRecord): Promise<void> {
-    if (this.seen.has(rec.id)) {
-      this.counts.duplicatesSkipped++;
-      return;
-    }
     this.seen.add(rec.id);
     if (rec.status === 'ok') {
       if (this.#opts.sink) await this.#opts.sink.write(rec);
-      else await this.#okStream!.write(`${JSON.stringify(rec)}\n`);
+      else this.#okFile!.add(JSON.stringify(rec));
       this.counts.ok++;
     } else {
-      await this.#errStream!.write(`${JSON.stringify(rec)}\n`);
+      this.#errFile!.add(JSON.stringify(rec));
       this.counts.failed++;
     }
     this.onRecord?.(rec);
-    for (const l of this.#listeners) l();
   }
 
-  /**
-   * Writes the completed results whose ids are not in the outputs. Ids are read 10,000 at a
-   * time (ZRANGE on the completed set, ~0.5 MB each) and only the missing jobs are fetched, so
-   * a restart over a million exported results costs one pass over their ids, not their data.
-   */
-  async #replayCompleted(name: string): Promise<void> {
-    const q = new Queue<ResultRecord>(name, { connection: this.#connection, prefix: this.#opts.prefix });
-    let replayed = 0;
-    try {
-      for (let start = 0; ; start += 10_000) {
-        const ids = await q.getRanges(['completed'], start, start + 9_999, true);
-        const missing = ids.filter((jobId) => !this.seen.has(documentIdFromJobId(jobId)));
-        for (let i = 0; i < missing.length; i += 100) {
-          const jobs = await Promise.all(missing.slice(i, i + 100).map((id) => q.getJob(id)));
-          for (const job of jobs) {
-            if (job?.data && !this.seen.has(job.data.id)) {
-              await this.#write(job.data);
-              replayed++;
-            }
-          }
-        }
-        if (ids.length < 10_000) break;
-      }
-    } finally {
-      await q.close();
+  async #delete(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 1_000) {
+      await this.#client!.eval(DELETE_RESULTS, 1, this.#key(this.#resultsName, 'wait'), this.#key(this.#resultsName, ''), ...ids.slice(i, i + 1_000));
     }
-    if (replayed) logger().info({ replayed }, 'results exporter: re-exported completed results missing from the output');
+  }
+
+  async #deleteFailedJobs(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.#client!.eval(DELETE_FAILED, 1, this.#key(this.#opts.queue, 'failed'), this.#key(this.#opts.queue, ''), ...ids);
   }
 
   /** Writes a failure for a document that never reached the results queue (e.g. stalled out). */
   async recordOrphanFailure(rec: FailedRecord): Promise<boolean> {
     if (this.seen.has(rec.id)) return false;
     await this.#write(rec);
+    await this.#errFile!.sync();
     return true;
   }
 
   /**
    * Documents whose job failed in the main queue without a record in the results queue
    * (BullMQ gave up on a job that stalled more than maxStalledCount times): recorded too, so
-   * that every document ends with a result or a reason.
+   * that every document ends with a result or a reason. Their markers are written and the
+   * failed jobs deleted once the failures are in the errors file.
    */
   async recordFailedJobsWithoutResult(): Promise<number> {
     const q = this.#queue(this.#opts.queue);
     let n = 0;
     try {
-      for (let start = 0; ; start += 1000) {
-        const jobs = await q.getFailed(start, start + 999);
+      for (;;) {
+        const jobs = await q.getFailed(0, 999);
         if (!jobs.length) break;
+        const markers: { docId: string; value: string; keepDays?: number }[] = [];
         for (const job of jobs) {
-          const docs = (job.data as { docs?: { id?: unknown; meta?: Record<string, unknown> }[] })?.docs ?? [];
+          const data = job.data as { docs?: { id?: unknown; meta?: Record<string, unknown> }[]; keepDoneDays?: number };
+          const docs = data?.docs ?? [];
           for (const d of docs) {
             const id = typeof d.id === 'string' ? d.id : documentIdFromJobId(job.id ?? '');
+            const code = codeOfReason(job.failedReason) ?? 'E_INFERENCE';
             const added = await this.recordOrphanFailure({
               v: 1, status: 'failed', id, meta: d.meta, model: { name: 'unknown', sha256: 'unknown' }, task: 'sentiment',
               workerId: 'exporter', finishedAt: new Date().toISOString(),
-              code: codeOfReason(job.failedReason) ?? 'E_INFERENCE', reason: job.failedReason ?? 'job failed',
+              code, reason: job.failedReason ?? 'job failed',
             });
             if (added) n++;
+            markers.push({ docId: id, value: failedMarker(code), keepDays: data.keepDoneDays || undefined });
           }
         }
+        const m = this.#client!.multi();
+        addMarkerWrites(m, this.#opts.prefix, this.#opts.queue, markers);
+        try {
+          await m.exec();
+          this.#oom.accepted();
+        } catch (err) {
+          // Not waited out here: the exporter must keep draining results (which frees memory);
+          // the jobs stay failed and the next sweep records their markers.
+          if (!isOomError(err)) throw err;
+          await this.#oom.refused('writing failure markers');
+          break;
+        }
+        await this.#deleteFailedJobs(jobs.map((j) => j.id!).filter(Boolean));
         if (jobs.length < 1000) break;
       }
     } finally {
@@ -247,7 +403,7 @@ export class ResultsExporter {
 
   /** A Queue handle whose connection errors are logged (unheard, BullMQ prints each retry with a stack trace). */
   #queue(name: string): Queue {
-    const q = new Queue(name, { connection: this.#connection, prefix: this.#opts.prefix });
+    const q = new Queue(name, { connection: this.#connection, ...queueOptions(this.#opts.prefix) });
     q.on('error', (err) => logger().warn({ queue: name, reason: err.message }, 'results exporter: Redis error (reconnecting)'));
     return q;
   }
@@ -267,26 +423,30 @@ export class ResultsExporter {
     });
   }
 
-  /** Resolves when the results queue has nothing waiting or active. */
+  /** Resolves when every result job in the queue has been read (held ones excepted). */
   async waitUntilDrained(pollMs = 200): Promise<void> {
-    const q = this.#queue(resultsQueueName(this.#opts.queue, this.#opts.resultsQueue));
-    try {
-      for (;;) {
-        const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        if (!c.waiting && !c.active && !c.delayed && !c.prioritized) return;
-        await new Promise((r) => setTimeout(r, pollMs));
-      }
-    } finally {
-      await q.close();
+    const wait = this.#key(this.#resultsName, 'wait');
+    for (;;) {
+      const len = await this.#client!.llen(wait);
+      if (this.#idle && len <= this.#held.length) return;
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#worker?.close();
-      await Promise.all([this.#okStream, this.#errStream].map((w) => (w ? new Promise<void>((r) => w.stream.end(() => r())) : undefined)));
-      // After the worker: no write is in flight, so the sink's output holds every acknowledged record.
-      await this.#opts.sink?.close();
+      this.#stopping = true;
+      this.#wake?.();
+      await this.#loop;
+      await Promise.all([this.#okFile?.close(), this.#errFile?.close()]);
+      // After the loop: no write is in flight, so the sink's output holds every record read.
+      try {
+        await this.#opts.sink?.close();
+        // Durable now (renamed into place): the held result jobs can leave Redis.
+        if (this.#held.length) await this.#delete(this.#held.splice(0));
+      } finally {
+        this.#client?.disconnect();
+      }
     })();
     return this.#closing;
   }

@@ -11,11 +11,12 @@ import { DocumentError, RobertaBatchError, errorMessage, type ErrorCode } from '
 import { startMetricsServer, type MetricsServer } from '../shared/http-server.js';
 import { logger, type Logger } from '../shared/logger.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../shared/metrics.js';
-import { resultsQueueName } from '../shared/queues.js';
+import { queueOptions, resultsQueueName } from '../shared/queues.js';
 import { bullConnection, checkEvictionPolicy, connect, redactRedisUrl, waitForRedis } from '../shared/redis.js';
 import { setupFingerprint, setupKey, textFingerprint } from '../shared/fingerprints.js';
+import { failedMarker, okMarker, type MarkerWrite } from '../shared/done-markers.js';
+import { isOomError, oomState, OomReporter, retryOnOom } from '../shared/redis-oom.js';
 import { Bookkeeper } from './bookkeeping.js';
-import { jobIdForDocument } from '../producer/job-id.js';
 import type { WorkerConfig } from '../shared/config.js';
 import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
 import type { InferenceBackend } from './backend.js';
@@ -55,11 +56,13 @@ export class RobertaWorker {
   #redis: RedisClient | undefined;
   #setupFp = '';
   #bookkeeper: Bookkeeper | undefined;
+  #oom: OomReporter;
 
   constructor(config: WorkerConfig, log: Logger = logger()) {
     this.config = config;
     this.log = log.child({ workerId: config.workerId });
     this.metrics = createWorkerMetrics();
+    this.#oom = new OomReporter('worker', this.log, () => this.#redis);
   }
 
   get modelInfo(): ModelInfo | undefined {
@@ -80,6 +83,7 @@ export class RobertaWorker {
     if (!this.#modelLoaded) reasons.push('model not loaded');
     if (!this.#redisUp) reasons.push('redis not connected');
     if (this.#shuttingDown) reasons.push('shutting down');
+    if (oomState.active.size) reasons.push('E_REDIS_OOM: Redis is at maxmemory and refuses writes (waiting for memory to free)');
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -167,13 +171,17 @@ export class RobertaWorker {
       modelSha256: info.sha256, task: c.task, pooling: c.pooling, normalize: c.normalize,
       longDocs: c.longDocs, maxLength, chunkOverlap: c.chunkOverlap,
     });
-    this.#bookkeeper = new Bookkeeper(this.#redis, c.prefix, c.queue, this.log);
-    const previous = await this.#redis.getset(setupKey(c.prefix, c.queue), this.#setupFp);
-    if (previous && previous !== this.#setupFp) {
-      this.log.warn({ previous, current: this.#setupFp }, 'the model setup of this queue changed (other model, task or pooling): --skip-unchanged will recompute every document');
-    }
-    this.#publisher = new ResultsPublisher(resultsQueueName(c.queue, c.resultsQueue), connection, c.prefix);
-    this.#statsQueue = new Queue(c.queue, { connection, prefix: c.prefix });
+    this.#bookkeeper = new Bookkeeper(this.#redis, c.prefix, c.queue, this.log, this.#oom);
+    // In the background: a full Redis refuses the SET until memory frees (E_REDIS_OOM), and the
+    // worker must start anyway (it is what drains the queue).
+    const redis = this.#redis;
+    void retryOnOom(this.#oom, 'storing the setup fingerprint', () => redis.getset(setupKey(c.prefix, c.queue), this.#setupFp)).then((previous) => {
+      if (previous && previous !== this.#setupFp) {
+        this.log.warn({ previous, current: this.#setupFp }, 'the model setup of this queue changed (other model, task or pooling): --skip-unchanged will recompute every document');
+      }
+    }, (err) => this.log.warn({ reason: errorMessage(err) }, 'could not store the setup fingerprint'));
+    this.#publisher = new ResultsPublisher(resultsQueueName(c.queue, c.resultsQueue), connection, c.prefix, { markers: { client: this.#redis, queue: c.queue }, oom: this.#oom, log: this.log });
+    this.#statsQueue = new Queue(c.queue, { connection, ...queueOptions(c.prefix) });
     // Without a listener BullMQ console.error()s every reconnect attempt with a stack trace
     // (3-4 per second while Redis restarts); the connections reconnect by themselves.
     for (const q of [this.#publisher.queue, this.#statsQueue]) {
@@ -187,12 +195,23 @@ export class RobertaWorker {
       lockDuration: c.lockDurationMs,
       stalledInterval: c.stalledIntervalMs,
       maxStalledCount: c.maxStalledCount,
+      // A failed fetch (a full Redis refusing it, E_REDIS_OOM) is retried after this, not 15 s.
+      runRetryDelay: 1_000,
     });
     this.#bull.on('error', (err) => {
+      // A full Redis refuses BullMQ's own writes too (fetching, completing, lock renewal): BullMQ
+      // retries them; say why, once per 30 s, instead of one anonymous line per attempt.
+      if (isOomError(err)) {
+        void this.#oom.refused('BullMQ fetch/complete/lock renewal');
+        return;
+      }
       this.#redisUp = false;
       this.log.warn({ reason: err.message }, 'BullMQ worker error (reconnecting)');
     });
     this.#bull.on('ready', () => { this.#redisUp = true; });
+    // Taking a job is a write: once one is taken (or there is none to take), Redis is not refusing us.
+    this.#bull.on('active', () => this.#oom.accepted());
+    this.#bull.on('drained', () => this.#oom.accepted());
     this.#bull.on('stalled', (jobId) => {
       this.metrics.stalledJobs.inc();
       this.log.warn({ jobId }, 'job stalled (its lock expired); BullMQ moved it back to wait');
@@ -220,7 +239,7 @@ export class RobertaWorker {
       if (!finalAttempt) throw err;
       records = data.docs.map((doc) => this.#failed(doc, data.runId, 'E_INFERENCE', `gave up after ${job.attemptsMade + 1} attempts: ${errorMessage(err)}`));
     }
-    await this.#publisher!.publish(records);
+    await this.#publisher!.publish(job.id!, records, this.#markers(data as DocJobData, records));
     this.#recordBookkeeping(data as DocJobData, records);
     const end = Date.now();
     let ok = 0;
@@ -307,17 +326,26 @@ export class RobertaWorker {
   }
 
   /**
-   * Bookkeeping once results are durable: per-run counters for `status`, and text fingerprints
-   * for `enqueue --skip-unchanged`, written in the background (bookkeeping.ts).
+   * One marker per document with an id: the setup and text fingerprints of a result (what
+   * `--skip-unchanged` compares), or the failure's code. Written with the results, before the
+   * job completes and BullMQ removes it (done-markers.ts).
    */
+  #markers(data: DocJobData, records: ResultRecord[]): MarkerWrite[] {
+    const keepDays = data.keepDoneDays || undefined;
+    const out: MarkerWrite[] = [];
+    for (const [i, r] of records.entries()) {
+      if (!r.id) continue;
+      const text = data.docs[i]?.text;
+      const value = r.status === 'ok' && typeof text === 'string' ? okMarker(this.#setupFp, textFingerprint(text)) : failedMarker(r.status === 'failed' ? r.code : 'E_INFERENCE');
+      out.push({ docId: r.id, value, keepDays });
+    }
+    return out;
+  }
+
+  /** Per-run counters for `status`, written in the background (bookkeeping.ts). */
   #recordBookkeeping(data: DocJobData, records: ResultRecord[]): void {
     const ok = records.filter((r) => r.status === 'ok').length;
-    const fps = data.fingerprint
-      ? data.docs
-          .filter((d, i) => records[i]?.status === 'ok' && typeof d.text === 'string')
-          .map((d) => ({ jobId: jobIdForDocument(d.id), value: `${this.#setupFp}:${textFingerprint(d.text as string)}`, ttlSeconds: data.fingerprint!.ttlSeconds || undefined }))
-      : [];
-    this.#bookkeeper!.record(data.runId, ok, records.length - ok, fps);
+    this.#bookkeeper!.record(data.runId, ok, records.length - ok);
   }
 
   async #refreshQueueGauges(): Promise<void> {

@@ -23,6 +23,7 @@ it('keeps every document through a worker SIGKILL, a Redis restart and a client 
   const kill = report.faults[0];
   expect(kill.stalled).toBeGreaterThan(0); // the killed worker held jobs, and they came back
   expect(kill.recoveryMs).toBeLessThan(30_000);
-  expect(report.finalQueue).toMatchObject({ waiting: 0, active: 0, delayed: 0, completed: 600, failed: 8 });
+  // Finished jobs leave Redis: completed ones at once, failed ones once their failure is exported.
+  expect(report.finalQueue).toMatchObject({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 });
   console.log(report.faults.map((f) => `${f.kind}: stalled ${f.stalled}, recovery ${f.recoveryMs ?? '-'} ms`).join('; '));
 }, 180_000);

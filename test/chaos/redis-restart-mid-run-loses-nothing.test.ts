@@ -13,7 +13,7 @@ import { bullConnection } from '../../src/shared/redis.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
-import { waitFor } from '../helpers/queues.js';
+import { waitFor, finishedDocuments } from '../helpers/queues.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
 import { withDeadline } from '../helpers/test-queue.js';
 
@@ -71,7 +71,8 @@ it('reconnects producer, workers and exporter after a Redis restart; nothing los
   expect(new Set(ids).size).toBe(N);
   expect(lines(path.join(dir, 'out.errors.jsonl'))).toEqual([]);
   q = new Queue(queue, { connection: bullConnection(redis.url) });
-  await waitFor(async () => (await q!.getJobCounts('completed')).completed === N, 30_000, 200);
+  // Completed jobs are removed; each finished document leaves its marker.
+  await waitFor(async () => (await finishedDocuments(queue, redis!.url)) === N, 30_000, 200);
   expect(await q.getJobCounts('failed', 'waiting', 'active', 'delayed')).toEqual({ failed: 0, waiting: 0, active: 0, delayed: 0 });
   // Every process saw the outage and came back without crashing.
   for (const s of spawned) expect(s.output(), s.output()).not.toMatch(/^\s+at /m);

@@ -17,6 +17,9 @@ import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/que
 import { longDocs, slowModel } from '../helpers/slow-model.js';
 import { withDeadline } from '../helpers/test-queue.js';
 
+/** Completed jobs are kept here (the default removes them) so the test can read their states. */
+const KEEP_COMPLETED = { removeOnComplete: false } as const;
+
 const queue = uniqueQueueName('sigkill');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-sigkill-'));
 const spawned: Spawned[] = [];
@@ -42,7 +45,7 @@ async function worker(id: string): Promise<Spawned> {
 
 it('brings a SIGKILLed worker\'s jobs back through stalled-job recovery, each document exported once', async () => {
   const N = 96;
-  await enqueueDocuments(longDocs(N, 'kill'), { redisUrl: redisUrl(), queue });
+  await enqueueDocuments(longDocs(N, 'kill'), { redisUrl: redisUrl(), queue , jobOptions: KEEP_COMPLETED });
   const survivor = await worker('survivor');
   await waitFor(async () => (await q.getJobCounts('active')).active === 32, 30_000, 20);
   const victim = await worker('victim');

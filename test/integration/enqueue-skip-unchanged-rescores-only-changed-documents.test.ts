@@ -8,9 +8,10 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
-import { fingerprintKey, textFingerprint } from '../../src/shared/fingerprints.js';
+import { textFingerprint } from '../../src/shared/fingerprints.js';
+import { doneKey } from '../../src/shared/done-markers.js';
 import { bullConnection, connect } from '../../src/shared/redis.js';
-import type { OkRecord } from '../../src/shared/types.js';
+import { recordsOf, type OkRecord } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
@@ -35,10 +36,22 @@ afterAll(async () => {
   await removeQueues(queue);
 });
 
-async function completedCount(): Promise<number> {
+/** Finished documents: completed jobs are removed, each leaves a marker in the queue's done hash. */
+async function doneCount(): Promise<number> {
+  const r = connect(redisUrl());
+  await r.connect();
+  try {
+    return await r.hlen(doneKey('bull', queue));
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function unfinished(): Promise<number> {
   const q = new Queue(queue, { connection: bullConnection(redisUrl()) });
   try {
-    return (await q.getJobCounts('completed')).completed;
+    const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return c.waiting + c.active + c.delayed + c.prioritized;
   } finally {
     await q.close();
   }
@@ -52,31 +65,26 @@ it('re-scores exactly the changed documents', async () => {
 
   const first = await enqueueFile(file, opts);
   expect(first).toMatchObject({ enqueued: 200, skippedUnchanged: 0, rescored: 0 });
-  await waitFor(async () => (await completedCount()) === 200, 60_000);
-  // The fingerprint lands right after the result: wait for the last one.
+  await waitFor(async () => (await doneCount()) === 200 && (await unfinished()) === 0, 60_000);
   const r = connect(redisUrl());
   await r.connect();
-  await waitFor(async () => (await r.exists(fingerprintKey('bull', queue, 'night-199'))) === 1, 10_000);
 
   const second = await enqueueFile(file, opts);
   expect(second).toMatchObject({ enqueued: 0, skippedUnchanged: 200, rescored: 0 });
 
   const results = new Queue(`${queue}-results`, { connection: bullConnection(redisUrl()) });
-  const before = ((await results.getJob('night-3'))!.data as OkRecord).finishedAt;
+  const record = async (id: string) => recordsOf((await results.getJob(id))?.data)[0] as OkRecord | undefined;
+  const before = (await record('night-3'))!.finishedAt;
   const changed = docs.map((d, i) => (i % 20 === 3 ? { ...d, text: `${d.text} (edited)` } : d));
   writeFileSync(file, toJsonl(changed));
   const third = await enqueueFile(file, opts);
   expect(third).toMatchObject({ enqueued: 10, skippedUnchanged: 190, rescored: 10 });
-  await waitFor(async () => (await results.getJob('night-3')) !== undefined && ((await results.getJob('night-3'))!.data as OkRecord).finishedAt !== before, 30_000);
-  await waitFor(async () => (await completedCount()) === 200, 30_000);
-
-  // Workers write fingerprints in the background (every 250 ms): wait for the last changed one.
-  await waitFor(async () => ((await r.get(fingerprintKey('bull', queue, 'night-183'))) ?? '').endsWith(textFingerprint(changed[183].text)), 10_000);
+  await waitFor(async () => (await record('night-3'))?.finishedAt !== before, 30_000);
+  // The marker of a changed document is replaced with its new result.
+  await waitFor(async () => ((await r.hget(doneKey('bull', queue), 'night-183')) ?? '').endsWith(textFingerprint(changed[183].text)) && (await unfinished()) === 0, 30_000);
+  expect(await doneCount()).toBe(200);
   const fourth = await enqueueFile(file, opts);
   expect(fourth).toMatchObject({ enqueued: 0, rescored: 0 });
-  const bytes = await r.memory('USAGE', fingerprintKey('bull', queue, 'night-17'));
-  console.log(`fingerprint memory: ${bytes} bytes for one document (id night-17)`);
-  expect(bytes).toBeLessThan(200);
   r.disconnect();
   await results.close();
 

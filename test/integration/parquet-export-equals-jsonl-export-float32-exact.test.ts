@@ -1,9 +1,9 @@
 /**
  * Issue 7 point 5: `results --format parquet` of an embedding run holds the same documents as
  * the JSON Lines export of the same results, with float32-identical embeddings in a
- * FixedSizeList<float32> column. The Parquet export runs after the JSONL one has consumed the
- * results queue: completed results are kept in Redis, and an export re-reads those missing
- * from its file.
+ * FixedSizeList<float32> column. Exported results leave Redis, so the records of the JSON
+ * Lines export are published again, as the worker published them (JSON in a result job, 25 per
+ * job), and exported to Parquet.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,11 +11,14 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { FixedSizeList } from 'apache-arrow';
 import type { OkRecord } from '../../src/shared/types.js';
+import { bullConnection } from '../../src/shared/redis.js';
+import { resultsQueueName } from '../../src/shared/queues.js';
+import { ResultsPublisher } from '../../src/worker/results-publisher.js';
 import { FIXTURE_TOKENIZER, runCli } from '../helpers/cli.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { readParquetTable } from '../helpers/parquet.js';
-import { removeQueues, uniqueQueueName } from '../helpers/queues.js';
+import { redisUrl, removeQueues, uniqueQueueName } from '../helpers/queues.js';
 
 const queue = uniqueQueueName('pq-equal');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-pq-'));
@@ -33,12 +36,16 @@ it('writes the same ids and float32-identical embeddings as the JSON Lines expor
     '--skip-hash', '--queue', queue, '--intra-op-threads', '1'], { LOG_LEVEL: 'warn' });
   expect(run.code, run.output.slice(-2000)).toBe(0);
 
+  const records = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as OkRecord);
+  const publisher = new ResultsPublisher(resultsQueueName(queue), bullConnection(redisUrl()), 'bull');
+  await Promise.all(Array.from({ length: 12 }, (_, k) => publisher.publish(`pack-${k}`, records.slice(k * 25, k * 25 + 25))));
+  await publisher.close();
+
   const pq = path.join(dir, 'out.parquet');
   const exp = await runCli(['results', '--queue', queue, '--format', 'parquet', '--out', pq], { LOG_LEVEL: 'warn' });
   expect(exp.code, exp.output.slice(-2000)).toBe(0);
   expect(exp.output).toContain(`exported 300 results to ${pq}`);
 
-  const records = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as OkRecord);
   expect(records).toHaveLength(300);
   const table = readParquetTable(pq);
   const hidden = model.config.hiddenSize;

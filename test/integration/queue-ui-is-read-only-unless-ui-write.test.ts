@@ -15,6 +15,9 @@ import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 
+/** Completed jobs are kept here (the default removes them) so the test can read their states. */
+const KEEP_COMPLETED = { removeOnComplete: false } as const;
+
 let worker: Spawned | undefined;
 let server: MetricsServer | undefined;
 let ui: QueueUi | undefined;
@@ -31,7 +34,7 @@ afterEach(async () => {
 
 it('serves the page and the queue list, and refuses writes (405) in read-only mode', async () => {
   queue = uniqueQueueName('ui');
-  await enqueueDocuments(syntheticDocs(5, 2), { redisUrl: redisUrl(), queue });
+  await enqueueDocuments(syntheticDocs(5, 2), { redisUrl: redisUrl(), queue , jobOptions: KEEP_COMPLETED });
   const model = await testModel('sequence-classification', 'hf');
   worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash', '--ui']);
   const line = await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/ui"/, 60_000);

@@ -1,8 +1,8 @@
 /**
- * Issue 4 point 4: after a failover that lost writes (result records and main-queue jobs
- * deleted), `reconcile` lists exactly the documents with neither a result nor a recorded
- * failure, reports queued ones as in progress, and `--requeue` + a worker completes them, after
- * which a second reconcile lists nothing.
+ * After a failover that lost writes (result jobs and document markers deleted), `reconcile`
+ * lists exactly the documents with neither a result nor a recorded failure, reports queued ones
+ * as in progress and published-but-unmarked ones as ok, and `--requeue` + a worker completes
+ * the missing ones, after which a second reconcile lists nothing.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +11,8 @@ import { Queue } from 'bullmq';
 import { afterAll, expect, it } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
 import { jobIdForDocument } from '../../src/producer/job-id.js';
-import { bullConnection } from '../../src/shared/redis.js';
+import { bullConnection, connect } from '../../src/shared/redis.js';
+import { doneKey } from '../../src/shared/done-markers.js';
 import type { ReconcileReport } from '../../src/pipeline/reconcile.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';
@@ -60,23 +61,29 @@ it('lists exactly the lost documents, requeues them, and then lists none', async
   await waitFor(async () => (await results.getJobCounts('waiting')).waiting === 201, 60_000, 200);
   expect(await stop(worker)).toBe(0);
 
-  // The failover: 5 results lost (their jobs stay completed), 4 documents lost entirely,
-  // 2 documents whose job is back in the queue but not processed yet.
-  const lostResults = docs.slice(10, 15).map((d) => d.id);
-  const lostEntirely = docs.slice(50, 54).map((d) => d.id);
+  // Completed jobs are removed: what a document leaves is its result job and its marker.
+  expect((await main.getJobCounts('completed')).completed).toBe(0);
+  // The failover: 9 documents lost entirely (result and marker), 3 whose marker was lost but
+  // whose result is still waiting to be exported, 2 whose job is back in the queue but not
+  // processed yet.
+  const lost = docs.slice(10, 19).map((d) => d.id);
+  const unmarked = docs.slice(50, 53).map((d) => d.id);
   const queued = docs.slice(100, 102);
-  for (const id of [...lostResults, ...lostEntirely, ...queued.map((d) => d.id)]) await results.remove(jobIdForDocument(id));
-  for (const id of [...lostEntirely, ...queued.map((d) => d.id)]) await main.remove(jobIdForDocument(id));
+  const r = connect(redisUrl());
+  await r.connect();
+  for (const id of [...lost, ...unmarked, ...queued.map((d) => d.id)]) await r.hdel(doneKey('bull', queue), id);
+  r.disconnect();
+  for (const id of [...lost, ...queued.map((d) => d.id)]) await results.remove(jobIdForDocument(id));
   for (const d of queued) await main.add('docs', { v: 1, docs: [d] }, { jobId: jobIdForDocument(d.id) });
 
   const before = await reconcileCli();
-  expect(before.missing.sort()).toEqual([...lostResults, ...lostEntirely].sort());
+  expect(before.missing.sort()).toEqual([...lost].sort());
   expect(before.inProgress.sort()).toEqual(queued.map((d) => d.id).sort());
   expect(before).toMatchObject({ documents: 201, ok: 200 - 11, failed: 1, unreadableLines: 1, staleJobsRemoved: 0 });
 
   const requeued = await reconcileCli('--requeue');
   expect(requeued.missing).toHaveLength(9);
-  expect(requeued.staleJobsRemoved).toBe(5);
+  expect(requeued.staleJobsRemoved).toBe(0);
   expect(requeued.requeue).toMatchObject({ enqueued: 9, alreadyQueued: 0 });
 
   worker = await startWorker(model.path);

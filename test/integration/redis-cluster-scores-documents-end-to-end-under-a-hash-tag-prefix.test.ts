@@ -8,7 +8,7 @@ import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection, connect } from '../../src/shared/redis.js';
-import type { ResultRecord } from '../../src/shared/types.js';
+import { recordsOf } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
@@ -35,10 +35,10 @@ it('enqueues, scores and publishes 120 documents through the worker CLI', async 
   worker = spawnCli(['worker', '--queue', queue, '--prefix', prefix, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], { REDIS_URL: url });
   await worker.waitForOutput(/worker ready/, 60_000);
 
-  const results = new Queue<ResultRecord>(`${queue}-results`, { connection: bullConnection(url), prefix });
+  const results = new Queue(`${queue}-results`, { connection: bullConnection(url), prefix });
   try {
     await waitFor(async () => (await results.getJobCounts('waiting')).waiting === 120, 60_000, 200);
-    const records = (await results.getJobs(['waiting'], 0, -1)).map((j) => j.data);
+    const records = (await results.getJobs(['waiting'], 0, -1)).flatMap((j) => recordsOf(j.data));
     expect(new Set(records.map((r) => r.id))).toEqual(new Set(docs.map((d) => d.id)));
     expect(records.every((r) => r.status === 'ok' && r.sentiment)).toBe(true);
   } finally {

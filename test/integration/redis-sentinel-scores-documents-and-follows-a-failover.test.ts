@@ -8,6 +8,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
+import { recordsOf } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
@@ -49,7 +50,7 @@ it('scores through the Sentinel-named master, and through the promoted replica a
   r = results();
   try {
     await waitFor(async () => (await r.getJobCounts('waiting')).waiting === 80, 30_000, 200);
-    const ids = new Set((await r.getJobs(['waiting'], 0, -1)).map((j) => j.data.id as string));
+    const ids = new Set((await r.getJobs(['waiting'], 0, -1)).flatMap((j) => recordsOf(j.data).map((rec) => rec.id)));
     for (const d of syntheticDocs(30, 4, 'b')) expect(ids.has(d.id), d.id).toBe(true);
   } finally {
     await r.close();

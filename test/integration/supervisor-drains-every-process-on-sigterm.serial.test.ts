@@ -13,6 +13,9 @@ import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/que
 import { longDocs, slowModel } from '../helpers/slow-model.js';
 import { alive, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 
+/** Completed jobs are kept here (the default removes them) so the test can read their states. */
+const KEEP_COMPLETED = { removeOnComplete: false } as const;
+
 let sup: RunningSupervisor | undefined;
 let queue = '';
 afterEach(async () => {
@@ -23,7 +26,7 @@ afterEach(async () => {
 
 async function busySupervisor(): Promise<{ q: Queue; pids: number[] }> {
   queue = uniqueQueueName('sup-drain');
-  await enqueueDocuments(longDocs(40), { redisUrl: redisUrl(), queue });
+  await enqueueDocuments(longDocs(40), { redisUrl: redisUrl(), queue , jobOptions: KEEP_COMPLETED });
   sup = await startSupervisor(['--queue', queue, '--processes', '2', '--threads-per-process', '1', '--max-batch-size', '8', '--concurrency', '8', '--max-wait-ms', '500'], {}, await slowModel());
   const ready = await sup.waitAllReady();
   const q = new Queue(queue, { connection: bullConnection(redisUrl()) });

@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bullConnection } from '../../src/shared/redis.js';
-import type { OkRecord } from '../../src/shared/types.js';
+import { recordsOf, type OkRecord } from '../../src/shared/types.js';
 import { OnnxEngine } from '../../src/worker/engine.js';
 import { planWindows, weightedMean } from '../../src/worker/long-docs.js';
 import { softmax } from '../../src/worker/postprocess.js';
@@ -49,7 +49,7 @@ async function result(queue: string, id: string): Promise<OkRecord> {
   const rq = new Queue(`${queue}-results`, { connection: bullConnection(redisUrl()) });
   try {
     await waitFor(async () => (await rq.getJob(id)) !== undefined, 60_000);
-    return (await rq.getJob(id))!.data as OkRecord;
+    return recordsOf((await rq.getJob(id))!.data)[0] as OkRecord;
   } finally {
     await rq.close();
   }

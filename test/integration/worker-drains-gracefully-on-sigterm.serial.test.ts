@@ -10,6 +10,9 @@ import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 import { longDocs, slowModel } from '../helpers/slow-model.js';
 
+/** Completed jobs are kept here (the default removes them) so the test can read their states. */
+const KEEP_COMPLETED = { removeOnComplete: false } as const;
+
 let worker: Spawned | undefined;
 let queue = '';
 afterEach(async () => {
@@ -19,7 +22,7 @@ afterEach(async () => {
 
 async function startBusyWorker(): Promise<{ q: Queue; base: string }> {
   queue = uniqueQueueName('sigterm');
-  await enqueueDocuments(longDocs(48), { redisUrl: redisUrl(), queue });
+  await enqueueDocuments(longDocs(48), { redisUrl: redisUrl(), queue , jobOptions: KEEP_COMPLETED });
   worker = spawnCli([
     'worker', '--queue', queue, '--model', await slowModel(), '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash',
     '--max-batch-size', '32', '--concurrency', '32', '--max-wait-ms', '500', '--intra-op-threads', '1',

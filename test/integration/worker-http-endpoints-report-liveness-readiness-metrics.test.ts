@@ -11,6 +11,9 @@ import { testModel } from '../helpers/models.js';
 import { waitFor } from '../helpers/queues.js';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
 
+/** Completed jobs are kept here (the default removes them) so the test can read their states. */
+const KEEP_COMPLETED = { removeOnComplete: false } as const;
+
 let worker: Spawned | undefined;
 let redis: PrivateRedis | undefined;
 afterEach(async () => {
@@ -41,7 +44,7 @@ it('is alive at once, ready only with model and Redis, and exports metrics', asy
   await worker.waitForOutput(/worker ready/, 30_000);
   await waitFor(async () => (await get(`${base}/readyz`)).status === 200, 10_000);
 
-  await enqueueDocuments(syntheticDocs(50, 3), { redisUrl: url, queue: 'http-test' });
+  await enqueueDocuments(syntheticDocs(50, 3), { redisUrl: url, queue: 'http-test' , jobOptions: KEEP_COMPLETED });
   await waitFor(async () => /roberta_batch_documents_total\{status="ok",task="sentiment"\} 50/.test((await get(`${base}/metrics`)).body), 30_000);
   const metrics = (await get(`${base}/metrics`)).body;
   for (const name of [

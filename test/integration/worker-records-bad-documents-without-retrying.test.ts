@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bullConnection } from '../../src/shared/redis.js';
-import type { DocJobData, ResultRecord } from '../../src/shared/types.js';
+import { recordsOf, type DocJobData, type ResultJobData } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
@@ -14,7 +14,7 @@ import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/que
 const queue = uniqueQueueName('bad-docs');
 let worker: Spawned;
 let q: Queue<DocJobData>;
-let results: Queue<ResultRecord>;
+let results: Queue<ResultJobData>;
 
 const bad: Record<string, unknown> = {
   empty: '',
@@ -37,7 +37,7 @@ const good: Record<string, string> = {
 
 beforeAll(async () => {
   q = new Queue<DocJobData>(queue, { connection: bullConnection(redisUrl()) });
-  results = new Queue<ResultRecord>(`${queue}-results`, { connection: bullConnection(redisUrl()) });
+  results = new Queue<ResultJobData>(`${queue}-results`, { connection: bullConnection(redisUrl()) });
   const all = { ...bad, ...good };
   await q.addBulk(Object.entries(all).map(([id, text]) => ({
     name: 'docs', data: { v: 1, docs: [{ id, text }] } as DocJobData, opts: { jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 100 } },
@@ -69,7 +69,7 @@ it('records one clear failure per bad document and scores the odd-but-valid ones
     const job = await q.getJob(id);
     expect(job!.attemptsMade, id).toBe(1); // unrecoverable: no useless retries
     expect(job!.failedReason, id).toMatch(/^E_INPUT_(INVALID|TOO_LARGE): /);
-    const rec = (await results.getJob(id))!.data;
+    const [rec] = recordsOf((await results.getJob(id))!.data);
     expect(rec).toMatchObject({ id, status: 'failed' });
   }
   expect((await q.getJob('too_large'))!.failedReason).toMatch(/E_INPUT_TOO_LARGE: text is 300000 bytes, over --max-doc-bytes 200000/);
@@ -80,7 +80,7 @@ it('records one clear failure per bad document and scores the odd-but-valid ones
   expect((await q.getJob('foreign-job'))!.failedReason).toMatch(/E_INPUT_INVALID: job data has no "docs" array/);
 
   for (const id of Object.keys(good)) {
-    const rec = (await results.getJob(id))!.data;
+    const [rec] = recordsOf((await results.getJob(id))!.data);
     expect(rec.status, id).toBe('ok');
     if (rec.status === 'ok') {
       expect(rec.sentiment!.label).toMatch(/^(negative|positive)$/);

@@ -13,6 +13,9 @@ import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.
 import { longDocs, slowModel } from '../helpers/slow-model.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 
+/** Completed jobs are kept here (the default removes them) so the test can read their states. */
+const KEEP_COMPLETED = { removeOnComplete: false } as const;
+
 const queue = uniqueQueueName('long-batch');
 const ROWS = 32;
 const SEQ = 512; // longDocs() are truncated to the model's 512 tokens
@@ -41,7 +44,7 @@ it('answers /healthz fast and loses no lock while a batch several lock periods l
   const lockMs = Math.max(100, Math.floor((batchSeconds * 1000) / 4));
   const stalledMs = Math.max(25, Math.floor(lockMs / 4));
 
-  await enqueueDocuments(longDocs(ROWS), { redisUrl: redisUrl(), queue });
+  await enqueueDocuments(longDocs(ROWS), { redisUrl: redisUrl(), queue , jobOptions: KEEP_COMPLETED });
   worker = spawnCli([
     'worker', '--queue', queue, '--model', model, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash',
     '--max-batch-size', String(ROWS), '--max-wait-ms', '1000', '--intra-op-threads', '1',

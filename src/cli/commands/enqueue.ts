@@ -32,7 +32,8 @@ const PRODUCER_FLAGS: Flag[] = [
   ['strict', '--strict', 'abort (exit 1) on the first malformed or rejected line instead of skipping it'],
   ['errorsOut', '--errors-out <file>', 'write malformed and rejected lines there as JSON Lines {lineNo, code, message, id?}'],
   ['skipUnchanged', '--skip-unchanged', 'skip documents whose stored result came from the same text and model setup; re-score changed ones (docs/INCREMENTAL.md)'],
-  ['fingerprintTtlDays', '--fingerprint-ttl-days <days>', 'with --skip-unchanged: forget stored fingerprints after this many days; 0 = never (default 0)'],
+  ['keepDoneDays', '--keep-done-days <days>', 'finished documents keep a ~100-byte marker in Redis (dedup, --skip-unchanged, reconcile) for this many days; after that a re-enqueue recomputes them; 0 = forever (default 0, docs/RELIABILITY.md)'],
+  ['fingerprintTtlDays', '--fingerprint-ttl-days <days>', 'older name of --keep-done-days'],
 ];
 
 const ENQUEUE_FLAGS: Flag[] = [...READER_FLAGS, ...CONNECTION_FLAGS.filter(([f]) => f !== 'resultsQueue'), ...PRODUCER_FLAGS];
@@ -67,6 +68,7 @@ function formatSummary(s: EnqueueSummary): string {
     ['enqueued', n(s.enqueued)],
     ['already queued', n(s.alreadyQueued)],
     ...(s.skippedUnchanged || s.rescored ? ([['unchanged', `${n(s.skippedUnchanged)} skipped`], ['changed', `${n(s.rescored)} re-scored`]] as Array<[string, string]>) : []),
+    ...(s.notEnqueued ? ([['NOT enqueued', `${n(s.notEnqueued)} (Redis refused them: E_REDIS_OOM; run the same command again once Redis has memory)`]] as Array<[string, string]>) : []),
     ['rejected', `${n(s.rejected)}${s.rejected > 0 && s.errorsOut ? ` (listed in ${s.errorsOut})` : s.rejected > 0 ? ' (pass --errors-out FILE to list them)' : ''}`],
     ['blank lines', n(s.skippedBlank)],
     ['jobs added', n(s.jobs)],
@@ -112,6 +114,7 @@ export function enqueueCommand(): Command {
         const summary = await running;
         bar?.finish(summary.aborted ? 'interrupted' : 'done');
         process.stdout.write(json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+        if (summary.notEnqueued) return 1;
         return summary.aborted ? 130 : 0;
       }),
     );
