@@ -59,9 +59,9 @@ export class WorkerProcess {
     this.#exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
   }
 
-  /** Spawns `roberta-batch worker <args>` and resolves once it logged "worker ready". */
-  static async start(args: string[], timeoutMs = 120_000): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, [cliEntry(), 'worker', '--metrics-port', '0', '--skip-hash', ...args], {
+  /** Spawns `node <nodeArgs> roberta-batch worker <args>` and resolves once it logged "worker ready". */
+  static async start(args: string[], timeoutMs = 120_000, nodeArgs: string[] = []): Promise<WorkerProcess> {
+    const child = spawn(process.execPath, [...nodeArgs, cliEntry(), 'worker', '--metrics-port', '0', '--skip-hash', ...args], {
       env: { ...process.env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
