@@ -28,6 +28,8 @@ import { ratio } from './stats.js';
 import { cliEntry, WorkerProcess } from './worker-process.js';
 
 export interface PipelineRun {
+  /** `baseline`: the workers and exporter of another build (`baselineCli`), run just before. */
+  build?: 'baseline';
   docsPerJob: number;
   workers: number;
   docs: number;
@@ -63,6 +65,11 @@ export interface PipelineCeilingOptions {
   runs?: [number, number][];
   /** Writes each worker's CPU profile (node --cpu-prof) into this folder. */
   cpuProfDir?: string;
+  /**
+   * Another build's dist/cli/main.js (an earlier commit): each run is made with it first, then
+   * with this build, so before/after ratios come from one run on the same machine load.
+   */
+  baselineCli?: string;
   log?: (line: string) => void;
 }
 
@@ -225,18 +232,36 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
     }
     const runs: PipelineRun[] = [];
     for (const [k, w] of o.runs ?? [[1, 1], [64, 1]]) {
+      if (o.baselineCli) {
+        const saved = process.env.ROBERTA_BATCH_BENCH_CLI;
+        process.env.ROBERTA_BATCH_BENCH_CLI = o.baselineCli;
+        try {
+          const b = { ...(await measurePipelineRun(redis.url, { ...o, cpuProfDir: undefined }, k, w)), build: 'baseline' as const };
+          runs.push(b);
+          log(`  pipeline ceiling (baseline build): ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(b.docsPerSecond)} docs/s, worker ${b.workerCpuUsPerDoc?.toFixed(0)} µs/doc (load ${b.load})`);
+        } finally {
+          if (saved === undefined) delete process.env.ROBERTA_BATCH_BENCH_CLI;
+          else process.env.ROBERTA_BATCH_BENCH_CLI = saved;
+        }
+      }
       const r = await measurePipelineRun(redis.url, o, k, w);
       runs.push(r);
       log(`  pipeline ceiling: ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(r.docsPerSecond)} docs/s, worker ${r.workerCpuUsPerDoc?.toFixed(0)} µs/doc, exporter ${r.exporterCpuUsPerDoc?.toFixed(0)} µs/doc, redis ${r.redisCpuUsPerDoc?.toFixed(0)} µs/doc (load ${r.load})`);
     }
     const l = loadAverage()[0];
-    const run = (k: number, w = 1) => runs.find((r) => r.docsPerJob === k && r.workers === w)?.docsPerSecond;
+    const find = (k: number, w = 1, build?: 'baseline') => runs.find((r) => r.docsPerJob === k && r.workers === w && r.build === build);
+    const run = (k: number, w = 1) => find(k, w)?.docsPerSecond;
     const nop = (k: number) => noop.find((n) => n.docsPerJob === k)?.docsPerSecond;
     const ratios: BenchRatio[] = [
       { name: 'pipeline ceiling: 64 per job / tokenizer-only encodeBatch (docs/s)', value: ratio(run(64), tokenizer.docsPerSecond), min: 0.5, load: l },
       { name: 'pipeline ceiling: 1 per job / BullMQ no-op 1 per job (docs/s)', value: ratio(run(1), nop(1)), min: 0.5, load: l },
       { name: 'pipeline ceiling: 64 per job / BullMQ no-op 64 per job (docs/s)', value: ratio(run(64), nop(64)), load: l },
     ];
+    for (const b of runs.filter((r) => r.build === 'baseline')) {
+      const a = find(b.docsPerJob, b.workers)!;
+      ratios.push({ name: `this build / baseline build, ${b.workers} worker${b.workers > 1 ? 's' : ''}, ${b.docsPerJob} per job (docs/s)`, value: ratio(a.docsPerSecond, b.docsPerSecond), load: l });
+      ratios.push({ name: `this build / baseline build, ${b.workers} worker${b.workers > 1 ? 's' : ''}, ${b.docsPerJob} per job (worker CPU µs/doc)`, value: ratio(a.workerCpuUsPerDoc, b.workerCpuUsPerDoc), load: l });
+    }
     if (run(64, 2) !== undefined) ratios.push({ name: 'pipeline ceiling: 2 workers / 1 worker, 64 per job (docs/s)', value: ratio(run(64, 2), run(64)), load: l });
     return { docs: o.docs.length, meanTokens, redis: redis.source, tokenizer, noop, runs, ratios, profileDir: o.cpuProfDir };
   } finally {

@@ -43,6 +43,8 @@ export interface BenchOptions {
   ceilingRuns?: [number, number][];
   /** Folder for CPU profiles of the pipeline-ceiling workers (node --cpu-prof). */
   cpuProfDir?: string;
+  /** Another build's dist/cli/main.js: each pipeline-ceiling run is also made with it (before/after). */
+  baselineCli?: string;
   redisUrl?: string;
   log?: (line: string) => void;
 }
@@ -129,7 +131,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     log(`  pipeline ceiling: ${ceilingDocs} documents from ${c.description}, micro model (1 layer, hidden 8)`);
     return measurePipelineCeiling({
       model: await microModel(root, modelLog), tokenizerDir: c.tokenizerDir, docs: c.docs, workerArgs,
-      runs: opts.ceilingRuns, cpuProfDir: opts.cpuProfDir, log,
+      runs: opts.ceilingRuns, cpuProfDir: opts.cpuProfDir, baselineCli: opts.baselineCli, log,
     });
   };
   if (opts.only === 'ceiling') {

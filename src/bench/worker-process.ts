@@ -9,8 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processMemory } from './machine.js';
 
-/** dist/cli/main.js, also when the harness itself runs from the TypeScript sources (tests). */
+/** dist/cli/main.js, also when the harness itself runs from the TypeScript sources (tests); ROBERTA_BATCH_BENCH_CLI overrides it. */
 export function cliEntry(): string {
+  // Another build's CLI (an older commit's dist/): before/after comparisons in one run.
+  if (process.env.ROBERTA_BATCH_BENCH_CLI) return process.env.ROBERTA_BATCH_BENCH_CLI;
   const here = fileURLToPath(import.meta.url);
   const sibling = path.join(path.dirname(here), '../cli/main.js');
   if (existsSync(sibling)) return sibling;

@@ -17,10 +17,11 @@ export function benchCommand(): Command {
     .addOption(new Option('--only <section>', 'run one section only: ceiling (the pipeline ceiling on a near-free model, ~1 minute with --quick)').choices(['ceiling']))
     .option('--ceiling-docs <n>', 'documents of each pipeline-ceiling run (default 5000 with --quick, 30000 otherwise)')
     .option('--ceiling-runs <list>', 'pipeline-ceiling runs as docsPerJob[xWorkers], comma-separated (default 1,64; e.g. 1,64,64x2)')
+    .option('--baseline-cli <file>', "another build's dist/cli/main.js (an earlier commit): each pipeline-ceiling run is made with it too, for before/after ratios in one run")
     .option('--cpu-prof <dir>', 'write a CPU profile of every pipeline-ceiling worker process into <dir> (node --cpu-prof)')
     .option('--report <file>', 'Markdown file receiving the results section', 'docs/BENCHMARKS.md')
     .option('--no-write', 'print the results only')
-    .action((opts: { quick?: boolean; precision: string; docs?: string; queueDocs?: string; workerArgs?: string; skip?: string; only?: 'ceiling'; ceilingDocs?: string; ceilingRuns?: string; cpuProf?: string; report: string; write: boolean }) =>
+    .action((opts: { quick?: boolean; precision: string; docs?: string; queueDocs?: string; workerArgs?: string; skip?: string; only?: 'ceiling'; ceilingDocs?: string; ceilingRuns?: string; cpuProf?: string; baselineCli?: string; report: string; write: boolean }) =>
       runCommand(async () => {
         const errs: string[] = [];
         if (opts.precision !== 'fp32' && opts.precision !== 'int8') errs.push(`  --precision "${opts.precision}": expected fp32 or int8`);
@@ -42,6 +43,7 @@ export function benchCommand(): Command {
           ceilingDocs: opts.ceilingDocs ? Number(opts.ceilingDocs) : undefined,
           ceilingRuns: runs?.map((m) => [Number(m![1]), Number(m![2] ?? 1)] as [number, number]),
           cpuProfDir: opts.cpuProf ? path.resolve(opts.cpuProf) : undefined,
+          baselineCli: opts.baselineCli ? path.resolve(opts.baselineCli) : undefined,
         });
         process.stdout.write(renderSection(result));
         if (opts.write) {
