@@ -5,8 +5,9 @@
  * the padded size `rows x longest` over `maxBatchTokens`) or when its oldest document has
  * waited `maxWaitMs`. Inside the waiting window documents are grouped by token length, which
  * on the rt-polarity reviews (mean 27 tokens, p99 56) cuts the padding of batches of 32
- * from ~50% (file order) to ~4% of computed tokens. One batch runs at a time per model; the
- * window fills while it runs, so the next batch is ready when the current one ends.
+ * from ~50% (file order) to ~4% of computed tokens. One batch runs at a time per model, with
+ * at most one more full batch queued behind it (`maxInFlight`); the window fills while they
+ * run, so the next batch is ready when the current one ends.
  *
  * The window is kept in length buckets (one FIFO per token length, at most 512), not sorted
  * per batch: with 64 documents per job it holds up to 1,024 jobs x 64 = 65,536 documents, and
@@ -33,6 +34,13 @@ export interface BatcherOptions {
   equalLengthOnly: boolean;
   pooling?: Pooling;
   normalize?: boolean;
+  /**
+   * Full batches sent to the backend before the previous one returned (default 2). The
+   * backend runs one at a time; with one queued behind it, the model never waits for the main
+   * thread's turn (on a near-free model one batch in flight left the inference thread idle
+   * ~90 % of the time). Partial batches (max-wait, flush) still leave only when none runs.
+   */
+  maxInFlight?: number;
 }
 
 /** Time and timers of the batcher; tests inject a manual one instead of waiting for real time. */
@@ -112,7 +120,7 @@ export class DynamicBatcher {
   #arrivals: Item[] = [];
   #head = 0;
   #count = 0;
-  #running = false;
+  #inFlight = 0;
   #timer: unknown;
   #batchId = 0;
   #flushing = false;
@@ -132,7 +140,7 @@ export class DynamicBatcher {
   }
 
   get busy(): boolean {
-    return this.#running;
+    return this.#inFlight > 0;
   }
 
   submit(ids: Int32Array): Promise<BatchItemResult> {
@@ -200,35 +208,40 @@ export class DynamicBatcher {
   }
 
   #whenIdle(): Promise<void> {
-    if (!this.#running && this.#count === 0) return Promise.resolve();
+    if (this.#inFlight === 0 && this.#count === 0) return Promise.resolve();
     return new Promise((r) => this.#idleWaiters.push(r));
   }
 
   #schedule(): void {
-    if (this.#running) return;
-    const oldest = this.#oldest();
-    if (!oldest) {
-      for (const w of this.#idleWaiters.splice(0)) w();
-      return;
-    }
-    const waited = this.#clock.now() - oldest.submittedAt;
-    const force = this.#flushing || waited >= this.#opts.maxWaitMs;
-    const batch = this.#pick(force, oldest);
-    if (!batch) {
-      if (this.#timer === undefined) {
-        this.#timer = this.#clock.setTimeout(() => {
-          this.#timer = undefined;
-          this.#schedule();
-        }, Math.max(1, this.#opts.maxWaitMs - waited));
+    const maxInFlight = this.#opts.maxInFlight ?? 2;
+    while (this.#inFlight < maxInFlight) {
+      const oldest = this.#oldest();
+      if (!oldest) {
+        if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+        return;
       }
-      return;
+      const idle = this.#inFlight === 0;
+      const waited = this.#clock.now() - oldest.submittedAt;
+      // Partial batches only when nothing runs: while one runs the window keeps filling.
+      const force = idle && (this.#flushing || waited >= this.#opts.maxWaitMs);
+      const batch = this.#pick(force, oldest);
+      if (!batch) {
+        // While a batch runs its end reschedules; a timer is needed only when idle.
+        if (idle && this.#timer === undefined) {
+          this.#timer = this.#clock.setTimeout(() => {
+            this.#timer = undefined;
+            this.#schedule();
+          }, Math.max(1, this.#opts.maxWaitMs - waited));
+        }
+        return;
+      }
+      this.#clearTimer();
+      this.#inFlight++;
+      void this.#runBatch(batch).finally(() => {
+        this.#inFlight--;
+        this.#schedule();
+      });
     }
-    this.#clearTimer();
-    this.#running = true;
-    void this.#runBatch(batch).finally(() => {
-      this.#running = false;
-      this.#schedule();
-    });
   }
 
   /**

@@ -149,7 +149,8 @@ async function compareWithReference(o: BatcherOptions, seed: number, n: number, 
 }
 
 describe('DynamicBatcher length buckets', () => {
-  const base: BatcherOptions = { maxBatchSize: 8, maxBatchTokens: 160, maxWaitMs: 20, padId: 1, equalLengthOnly: false };
+  // One batch in flight, so every pick sees the whole window the reference sees.
+  const base: BatcherOptions = { maxBatchSize: 8, maxBatchTokens: 160, maxWaitMs: 20, padId: 1, equalLengthOnly: false, maxInFlight: 1 };
 
   it('sends the batches a sorted window sends: short reviews, size and token limits', async () => {
     const r = rng(3);
@@ -209,6 +210,35 @@ describe('DynamicBatcher length buckets', () => {
     be.release();
     await Promise.all(p);
     expect(b.pending).toBe(0);
+    await b.close();
+  });
+
+  it('with two in flight, a full batch queues behind the running one; a partial one waits until none runs', async () => {
+    const clock = new ManualClock();
+    const be = new GatedBackend();
+    const b = new DynamicBatcher(be, { ...base, maxBatchSize: 2, maxWaitMs: 50, maxInFlight: 2 }, {}, clock);
+    const p = [b.submit(doc(1, 3))];
+    clock.advance(50); // [3] leaves alone at its deadline
+    expect(be.batches).toHaveLength(1);
+    p.push(b.submit(doc(2, 6)), b.submit(doc(3, 6)));
+    expect(be.batches[1]).toEqual({ tags: [2, 3], lengths: [6, 6] }); // full: sent at once
+    p.push(b.submit(doc(4, 8)), b.submit(doc(5, 8)));
+    expect(be.batches).toHaveLength(2); // two in flight already
+    p.push(b.submit(doc(6, 9)));
+    be.release();
+    await settle();
+    // A slot freed: the full pair [8, 8] goes, even though [9] alone is not full.
+    expect(be.batches[2]).toEqual({ tags: [4, 5], lengths: [8, 8] });
+    clock.advance(100); // [9] is past its deadline, but batches still run
+    expect(be.batches).toHaveLength(3);
+    be.release();
+    await settle();
+    expect(be.batches).toHaveLength(3);
+    be.release();
+    await settle();
+    expect(be.batches[3]).toEqual({ tags: [6], lengths: [9] }); // idle: the partial one leaves
+    be.release();
+    await expect(Promise.all(p)).resolves.toHaveLength(6);
     await b.close();
   });
 
