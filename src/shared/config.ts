@@ -57,6 +57,8 @@ export const workerSchema = connectionSchema.extend({
   graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
   intraOpThreads: int(0, 1024).default(0),
   interOpThreads: int(0, 1024).default(0),
+  /** onnxruntime pool threads spin-wait between operators; unset = engine.ts SPINNING_DEFAULT. */
+  ortSpinning: z.enum(['on', 'off']).optional(),
   metricsPort: int(0, 65535).default(9464),
   metricsHost: z.string().default('127.0.0.1'),
   // BullMQ locks: renewed every lockDuration/2 by the main thread, which inference never blocks.
