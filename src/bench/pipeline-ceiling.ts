@@ -48,7 +48,7 @@ export interface PipelineCeilingResult {
   meanTokens: number;
   redis: string;
   tokenizer: { docsPerSecond: number; load: number };
-  noop: { docsPerJob: number; docsPerSecond: number; load: number }[];
+  noop: { docsPerJob: number; docsPerSecond: number; redisCpuUsPerDoc?: number; load: number }[];
   runs: PipelineRun[];
   ratios: BenchRatio[];
   /** Folder of the worker's .cpuprofile files when profiled. */
@@ -226,9 +226,10 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
     log(`  pipeline ceiling: tokenizer alone (encodeBatch of 256): ${Math.round(tokenizer.docsPerSecond)} docs/s (load ${tokenizer.load})`);
     const noop: PipelineCeilingResult['noop'] = [];
     for (const k of [1, 32, 64]) {
-      const r = await measureNoop(redis.url, o.docs, k);
-      noop.push({ docsPerJob: k, docsPerSecond: r.docs / r.seconds, load: loadAverage()[0] });
-      log(`  pipeline ceiling: BullMQ no-op, ${k} per job: ${Math.round(r.docs / r.seconds)} docs/s (load ${loadAverage()[0]})`);
+      const r = await measureNoop(redis.url, o.docs, k, 64, () => redisCpuSeconds(redis.url));
+      const redisCpuUsPerDoc = r.redisCpuSeconds === undefined ? undefined : (r.redisCpuSeconds * 1e6) / r.docs;
+      noop.push({ docsPerJob: k, docsPerSecond: r.docs / r.seconds, redisCpuUsPerDoc, load: loadAverage()[0] });
+      log(`  pipeline ceiling: BullMQ no-op, ${k} per job: ${Math.round(r.docs / r.seconds)} docs/s, redis ${redisCpuUsPerDoc?.toFixed(1)} µs/doc (load ${loadAverage()[0]})`);
     }
     const runs: PipelineRun[] = [];
     for (const [k, w] of o.runs ?? [[1, 1], [64, 1]]) {

@@ -37,7 +37,7 @@ export function pipelineCeilingTable(p: PipelineCeilingResult): string[] {
     '| measurement | docs/s | worker CPU µs/doc | exporter CPU µs/doc | Redis CPU µs/doc | mean batch | load (1 min) |',
     '|---|---:|---:|---:|---:|---:|---:|',
     `| tokenizer alone: encodeBatch of 256 texts | ${formatNumber(p.tokenizer.docsPerSecond)} | — | — | — | — | ${p.tokenizer.load.toFixed(2)} |`,
-    ...p.noop.map((n) => `| BullMQ no-op processor, ${n.docsPerJob} per job (concurrency 64) | ${formatNumber(n.docsPerSecond)} | — | — | — | — | ${n.load.toFixed(2)} |`),
+    ...p.noop.map((n) => `| BullMQ no-op processor, ${n.docsPerJob} per job (concurrency 64) | ${formatNumber(n.docsPerSecond)} | — | — | ${n.redisCpuUsPerDoc === undefined ? '—' : formatNumber(n.redisCpuUsPerDoc)} | — | ${n.load.toFixed(2)} |`),
     ...p.runs.map((r) => `| ${r.build === 'baseline' ? 'baseline build: ' : ''}roberta-batch, ${r.workers} worker process${r.workers > 1 ? 'es' : ''}, ${r.docsPerJob} per job | ${formatNumber(r.docsPerSecond)} | ${us(r.workerCpuUsPerDoc)} | ${us(r.exporterCpuUsPerDoc)} | ${us(r.redisCpuUsPerDoc)} | ${formatNumber(r.meanBatchSize)} | ${r.load.toFixed(2)} |`),
     '',
   ];

@@ -13,7 +13,7 @@
  * BullMQ would otherwise treat the new job as a duplicate of it. Running it twice is safe: a
  * document that has a record, or a job in progress, is never touched.
  *
- * One document per job only (the default): packs (--docs-per-job > 1) have job ids derived
+ * One document per job only (--docs-per-job 1; enqueue packs 64 by default): packs (--docs-per-job > 1) have job ids derived
  * from several documents, so their state cannot be looked up per document.
  */
 import type { ConnectionOptions } from 'bullmq';
