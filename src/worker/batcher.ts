@@ -38,7 +38,8 @@ export interface BatcherOptions {
    * Full batches sent to the backend before the previous one returned (default 2). The
    * backend runs one at a time; with one queued behind it, the model never waits for the main
    * thread's turn (on a near-free model one batch in flight left the inference thread idle
-   * ~90 % of the time). Partial batches (max-wait, flush) still leave only when none runs.
+   * ~90 % of the time). A partial batch leaves, as before, once its oldest document waited
+   * max-wait-ms, into whichever slot is free.
    */
   maxInFlight?: number;
 }
@@ -220,14 +221,14 @@ export class DynamicBatcher {
         if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
         return;
       }
-      const idle = this.#inFlight === 0;
       const waited = this.#clock.now() - oldest.submittedAt;
-      // Partial batches only when nothing runs: while one runs the window keeps filling.
-      const force = idle && (this.#flushing || waited >= this.#opts.maxWaitMs);
+      // A document past max-wait-ms takes the next free slot even while a batch runs: with
+      // full batches streaming through both slots, waiting for an idle moment would starve a
+      // document whose length never fills a chunk.
+      const force = this.#flushing || waited >= this.#opts.maxWaitMs;
       const batch = this.#pick(force, oldest);
       if (!batch) {
-        // While a batch runs its end reschedules; a timer is needed only when idle.
-        if (idle && this.#timer === undefined) {
+        if (this.#timer === undefined) {
           this.#timer = this.#clock.setTimeout(() => {
             this.#timer = undefined;
             this.#schedule();

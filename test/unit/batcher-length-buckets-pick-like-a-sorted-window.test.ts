@@ -213,7 +213,7 @@ describe('DynamicBatcher length buckets', () => {
     await b.close();
   });
 
-  it('with two in flight, a full batch queues behind the running one; a partial one waits until none runs', async () => {
+  it('with two in flight, a full batch queues behind the running one; a partial one waits for its deadline and a free slot', async () => {
     const clock = new ManualClock();
     const be = new GatedBackend();
     const b = new DynamicBatcher(be, { ...base, maxBatchSize: 2, maxWaitMs: 50, maxInFlight: 2 }, {}, clock);
@@ -227,19 +227,43 @@ describe('DynamicBatcher length buckets', () => {
     p.push(b.submit(doc(6, 9)));
     be.release();
     await settle();
-    // A slot freed: the full pair [8, 8] goes, even though [9] alone is not full.
+    // A slot freed: the full pair [8, 8] goes; [9] alone is not full and not yet due.
     expect(be.batches[2]).toEqual({ tags: [4, 5], lengths: [8, 8] });
-    clock.advance(100); // [9] is past its deadline, but batches still run
+    clock.advance(100); // [9] is past its deadline, but both slots are taken
     expect(be.batches).toHaveLength(3);
     be.release();
     await settle();
-    expect(be.batches).toHaveLength(3);
+    // A slot freed while [8, 8] still runs: the overdue document takes it.
+    expect(be.batches[3]).toEqual({ tags: [6], lengths: [9] });
     be.release();
-    await settle();
-    expect(be.batches[3]).toEqual({ tags: [6], lengths: [9] }); // idle: the partial one leaves
     be.release();
     await expect(Promise.all(p)).resolves.toHaveLength(6);
     await b.close();
+  });
+
+  it('a document whose length never fills a chunk is not starved by a stream of full batches', async () => {
+    const clock = new ManualClock();
+    const be = new GatedBackend();
+    // Equal lengths only: the 40-token document can never share a chunk with the 5-token ones.
+    const b = new DynamicBatcher(be, { ...base, maxBatchSize: 2, maxWaitMs: 20, maxInFlight: 2, equalLengthOnly: true }, {}, clock);
+    const lone = b.submit(doc(99, 40));
+    const p: Promise<unknown>[] = [];
+    let tag = 100;
+    // Every millisecond two more 5-token documents: a full pair is always ready for a free slot.
+    for (let t = 0; t < 60 && !be.batches.some((x) => x.tags.includes(99)); t++) {
+      p.push(b.submit(doc(tag++, 5)), b.submit(doc(tag++, 5)));
+      be.release();
+      await settle();
+      clock.advance(1);
+    }
+    const at = be.batches.findIndex((x) => x.tags.includes(99));
+    expect(at).toBeGreaterThan(0);
+    expect(clock.t).toBeLessThanOrEqual(25); // it left at its 20 ms deadline, give or take a batch
+    while (be.release()) await settle();
+    await lone;
+    await b.close();
+    while (be.release()) await settle();
+    await Promise.all(p);
   });
 
   it('close() sends what waits without waiting for max-wait-ms', async () => {
