@@ -182,6 +182,20 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       peakRssBytes: e2e.workerPeakRssBytes, eventLoopDelayP99Ms: e2e.eventLoopDelayP99Ms,
     }));
     result.rows.push(e2eRow);
+    let e2eBaseline: BenchRow | undefined;
+    if (opts.baselineCli) {
+      // The same measurement with an older build's worker, right after: before/after in one run.
+      const saved = process.env.ROBERTA_BATCH_BENCH_CLI;
+      process.env.ROBERTA_BATCH_BENCH_CLI = opts.baselineCli;
+      try {
+        const eb = await measureEndToEnd({ redisUrl: redis.url, model, tokenizerDir: corpus.tokenizerDir, docs, usefulTokens: enc.usefulTokens, workerArgs, label: 'e2e-baseline' });
+        e2eBaseline = done(row('e2e-baseline', `(b) baseline build (${opts.baselineCli}) end to end`, eb, { peakRssBytes: eb.workerPeakRssBytes, eventLoopDelayP99Ms: eb.eventLoopDelayP99Ms }));
+        result.rows.push(e2eBaseline);
+      } finally {
+        if (saved === undefined) delete process.env.ROBERTA_BATCH_BENCH_CLI;
+        else process.env.ROBERTA_BATCH_BENCH_CLI = saved;
+      }
+    }
     if (longDocs) {
       result.memory.largestBatchPeakRssBytes = e2e.largestBatchPeakRssBytes;
       result.memory.largestBatchShape = `${longDocs.length} x 512 tokens (${preset}, ${opts.precision})`;
@@ -222,6 +236,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const l = loadAverage()[0];
     const tok = (r?: BenchRow) => r?.tokensPerSecond;
     result.ratios.push({ name: 'b/a: end to end / ceiling (useful tokens/s)', value: ratio(tok(e2eRow), tok(ceiling)), min: 0.9, load: l });
+    if (e2eBaseline) {
+      result.ratios.push({ name: 'b/a of the baseline build (useful tokens/s)', value: ratio(tok(e2eBaseline), tok(ceiling)), load: l });
+      result.ratios.push({ name: 'end to end, this build / baseline build', value: ratio(tok(e2eRow), tok(e2eBaseline)), load: l });
+    }
     if (fp32Ceiling) result.ratios.push({ name: 'b/a(fp32): int8 end to end / fp32 ceiling', value: ratio(tok(e2eRow), tok(fp32Ceiling)), min: 2.2, load: l });
     result.ratios.push({ name: 'b/c: end to end / naive worker', value: ratio(tok(e2eRow), tok(naive)), load: l });
     result.ratios.push({ name: 'b/d: end to end / transformers.js one per call', value: ratio(tok(e2eRow), tok(tjsSingle)), load: l });

@@ -17,7 +17,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--only <section>', 'run one section only: ceiling (the pipeline ceiling on a near-free model, ~1 minute with --quick)').choices(['ceiling']))
     .option('--ceiling-docs <n>', 'documents of each pipeline-ceiling run (default 5000 with --quick, 30000 otherwise)')
     .option('--ceiling-runs <list>', 'pipeline-ceiling runs as docsPerJob[xWorkers], comma-separated (default 1,64; e.g. 1,64,64x2)')
-    .option('--baseline-cli <file>', "another build's dist/cli/main.js (an earlier commit): each pipeline-ceiling run is made with it too, for before/after ratios in one run")
+    .option('--baseline-cli <file>', "another build's dist/cli/main.js (an earlier commit): the end-to-end section and each pipeline-ceiling run are also made with it, for before/after ratios in one run")
     .option('--cpu-prof <dir>', 'write a CPU profile of every pipeline-ceiling worker process into <dir> (node --cpu-prof)')
     .option('--report <file>', 'Markdown file receiving the results section', 'docs/BENCHMARKS.md')
     .option('--no-write', 'print the results only')
