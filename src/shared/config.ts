@@ -45,8 +45,8 @@ export const workerSchema = connectionSchema.extend({
    * rt-polarity reviews with roberta-base on 2 cores (npm run bench, end to end / onnxruntime
    * alone on globally sorted batches): a window of 128 left 25.8 % of computed tokens as
    * padding (fp32: 0.71 x), 512 left 7.4 % (fp32 0.93-0.96 x, int8 0.84 x), 1024 left 4.5 %
-   * (int8 0.91 x). Each held job keeps its text in memory: at most concurrency x max-doc-bytes,
-   * so lower it for very long documents.
+   * (int8 0.91 x). Each held job keeps its texts in memory: at most concurrency x documents per
+   * job (enqueue packs 64 by default) x max-doc-bytes, so lower it for very long documents.
    */
   concurrency: int(0, 100_000).default(0),
   maxLength: int(8, 100_000).optional(),
