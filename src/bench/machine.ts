@@ -74,3 +74,18 @@ export function processMemory(pid: number): { rss: number; peakRss: number } | u
     return undefined;
   }
 }
+
+/**
+ * CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat fields 14
+ * and 15, in clock ticks of 10 ms (USER_HZ is 100 on every Linux ABI Node supports).
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}

@@ -7,7 +7,8 @@ import { bullConnection } from '../shared/redis.js';
 import type { BenchDoc } from './corpus.js';
 import { addJobs, benchQueueName, removeBenchQueues } from './queues.js';
 
-export async function measureNoop(redisUrl: string, docs: BenchDoc[], docsPerJob: number, concurrency = 64): Promise<{ docs: number; jobs: number; seconds: number }> {
+/** `redisCpu`: reads the server's CPU seconds, so the result carries Redis CPU while jobs were processed. */
+export async function measureNoop(redisUrl: string, docs: BenchDoc[], docsPerJob: number, concurrency = 64, redisCpu?: () => Promise<number>): Promise<{ docs: number; jobs: number; seconds: number; redisCpuSeconds?: number }> {
   const name = benchQueueName(`noop${docsPerJob}`);
   const connection = bullConnection(redisUrl);
   const queue = new Queue(name, { connection });
@@ -24,10 +25,13 @@ export async function measureNoop(redisUrl: string, docs: BenchDoc[], docsPerJob
     worker = new Worker(name, async () => undefined, { connection, concurrency });
     worker.on('completed', () => { done++; });
     await worker.waitUntilReady();
+    const cpu0 = await redisCpu?.();
     const t0 = performance.now();
     await queue.resume();
     while (done < jobs.length) await new Promise((r) => setTimeout(r, 5));
-    return { docs: docs.length, jobs: jobs.length, seconds: (performance.now() - t0) / 1000 };
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = await redisCpu?.();
+    return { docs: docs.length, jobs: jobs.length, seconds, redisCpuSeconds: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 };
   } finally {
     await worker?.close();
     await queue.close();

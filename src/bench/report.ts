@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { PipelineCeilingResult } from './pipeline-ceiling.js';
 import type { BenchRatio, BenchResult, BenchRow } from './run.js';
 import { formatNumber } from './stats.js';
 
@@ -26,8 +27,39 @@ function rowsTable(rows: BenchRow[]): string[] {
   ];
 }
 
+const us = (v?: number) => (v === undefined ? 'n/a' : formatNumber(v, 0));
+
+/** The pipeline-ceiling table: every rate of one run, the ratios below it. */
+export function pipelineCeilingTable(p: PipelineCeilingResult): string[] {
+  const lines = [
+    `Pipeline ceiling (micro model: 1 layer, hidden 8; ${p.docs} documents per run, mean ${p.meanTokens.toFixed(1)} tokens; ${p.redis} Redis; \`results --follow\` as its own process):`,
+    '',
+    '| measurement | docs/s | worker CPU µs/doc | exporter CPU µs/doc | Redis CPU µs/doc | mean batch | load (1 min) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    `| tokenizer alone: encodeBatch of 256 texts | ${formatNumber(p.tokenizer.docsPerSecond)} | — | — | — | — | ${p.tokenizer.load.toFixed(2)} |`,
+    ...p.noop.map((n) => `| BullMQ no-op processor, ${n.docsPerJob} per job (concurrency 64) | ${formatNumber(n.docsPerSecond)} | — | — | ${n.redisCpuUsPerDoc === undefined ? '—' : formatNumber(n.redisCpuUsPerDoc)} | — | ${n.load.toFixed(2)} |`),
+    ...p.runs.map((r) => `| ${r.build === 'baseline' ? 'baseline build: ' : ''}roberta-batch, ${r.workers} worker process${r.workers > 1 ? 'es' : ''}, ${r.docsPerJob} per job | ${formatNumber(r.docsPerSecond)} | ${us(r.workerCpuUsPerDoc)} | ${us(r.exporterCpuUsPerDoc)} | ${us(r.redisCpuUsPerDoc)} | ${formatNumber(r.meanBatchSize)} | ${r.load.toFixed(2)} |`),
+    '',
+  ];
+  if (p.profileDir) lines.push(`Worker CPU profiles (node --cpu-prof): ${p.profileDir}`, '');
+  return lines;
+}
+
 export function renderSection(r: BenchResult): string {
   const m = r.machine;
+  if (r.only === 'ceiling' && r.pipelineCeiling) {
+    const lines = [
+      `### pipeline ceiling, ${r.mode} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${formatNumber(r.elapsedSeconds, 0)} s)`,
+      '',
+      `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, BullMQ ${m.bullmq}. ` +
+        `Load average at start: ${r.loadAtStart.join(' / ')} (1 / 5 / 15 min). Documents from ${r.corpus}. Worker flags: ${r.workerArgs.length ? `\`${r.workerArgs.join(' ')}\`` : 'defaults'}.`,
+      '',
+      ...pipelineCeilingTable(r.pipelineCeiling),
+      '| ratio | value | target | load (1 min) |', '|---|---:|---|---:|',
+      ...r.ratios.map((x) => `| ${x.name} | ${x.value === undefined ? 'n/a' : x.value.toFixed(3)} | ${ratioVerdict(x)} | ${x.load.toFixed(2)} |`),
+    ];
+    return lines.join('\n') + '\n';
+  }
   const lines = [
     `### ${r.mode} run, ${r.precision} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${formatNumber(r.elapsedSeconds, 0)} s)`,
     '',
@@ -47,6 +79,7 @@ export function renderSection(r: BenchResult): string {
     if (mem.growth !== undefined) lines.push(`- worker RSS (tiny model) after ${mem.firstDocs} documents ${mib(mem.rssAfterFirstBytes)}, after ${mem.allDocs}: ${mib(mem.rssAfterAllBytes)}: growth ${pct(mem.growth)}`);
     lines.push('');
   }
+  if (r.pipelineCeiling) lines.push(...pipelineCeilingTable(r.pipelineCeiling));
   if (r.similarity) {
     const s = r.similarity;
     lines.push(`Embeddings int8 vs fp32 (base-head model, ${s.docs} documents): cosine of mean-pooled vectors mean ${s.meanPooled.mean.toFixed(4)}, min ${s.meanPooled.min.toFixed(4)}; of pooler_output mean ${s.pooler.mean.toFixed(4)}, min ${s.pooler.min.toFixed(4)} (load ${s.load.toFixed(2)}).`, '');
@@ -67,7 +100,7 @@ one model and one set of documents for every row. Each run replaces its own sect
 
 /** Writes (or replaces) the run's section of `file`; returns the new file content. */
 export function writeReport(file: string, r: BenchResult): string {
-  const key = `${r.mode}-${r.precision}`;
+  const key = r.only === 'ceiling' ? `${r.mode}-ceiling` : `${r.mode}-${r.precision}`;
   const start = `<!-- bench:${key}:start -->`;
   const end = `<!-- bench:${key}:end -->`;
   const block = `${start}\n${renderSection(r)}${end}\n`;

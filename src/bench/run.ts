@@ -15,9 +15,10 @@ import { encodeCorpus, loadCorpus, longDocuments } from './corpus.js';
 import { measureEmbeddingSimilarity, type SimilarityResult } from './embedding-similarity.js';
 import { measureEndToEnd, type EndToEndResult } from './end-to-end.js';
 import { describeMachine, loadAverage, type MachineInfo } from './machine.js';
-import { benchModel, type Precision } from './models.js';
+import { benchModel, microModel, type Precision } from './models.js';
 import { measureNaive } from './naive-worker.js';
 import { measureNoop } from './noop.js';
+import { measurePipelineCeiling, type PipelineCeilingResult } from './pipeline-ceiling.js';
 import { docsPerSecond, meanBatchSize, paddingFraction, ratio, tokensPerSecond, type Throughput } from './stats.js';
 import { measureTransformersJs } from './transformers-js.js';
 
@@ -32,8 +33,18 @@ export interface BenchOptions {
   workerArgs?: string[];
   /** Preset of the main sections (default base; tests use tiny). */
   preset?: 'tiny' | 'base';
-  /** Skip sections (tests): transformers-js, naive, queue-path, memory, similarity. */
+  /** Skip sections (tests): transformers-js, naive, queue-path, memory, similarity, ceiling. */
   skip?: string[];
+  /** Run only this section: `ceiling` (the pipeline ceiling, micro model, nothing else). */
+  only?: 'ceiling';
+  /** Documents of each pipeline-ceiling run (default 5,000 quick, 30,000 full). */
+  ceilingDocs?: number;
+  /** Pipeline-ceiling runs as [documents per job, worker processes] (default [1,1], [64,1]). */
+  ceilingRuns?: [number, number][];
+  /** Folder for CPU profiles of the pipeline-ceiling workers (node --cpu-prof). */
+  cpuProfDir?: string;
+  /** Another build's dist/cli/main.js: each pipeline-ceiling run is also made with it (before/after). */
+  baselineCli?: string;
   redisUrl?: string;
   log?: (line: string) => void;
 }
@@ -63,6 +74,7 @@ export interface BenchRatio {
 
 export interface BenchResult {
   mode: 'quick' | 'full';
+  only?: 'ceiling';
   precision: Precision;
   startedAt: string;
   elapsedSeconds: number;
@@ -78,6 +90,7 @@ export interface BenchResult {
   queuePath: BenchRow[];
   memory: { largestBatchPeakRssBytes?: number; largestBatchShape?: string; largestBatchSeconds?: number; rssAfterFirstBytes?: number; rssAfterAllBytes?: number; firstDocs?: number; allDocs?: number; growth?: number; load?: number };
   similarity?: SimilarityResult & { load: number };
+  pipelineCeiling?: PipelineCeilingResult;
   notes: string[];
 }
 
@@ -111,8 +124,27 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const loadAtStart = loadAverage();
   log(`bench ${opts.quick ? 'quick' : 'full'} ${opts.precision}: ${machine.cpuModel}, ${machine.cores} cores, load ${loadAtStart.join(' ')}`);
 
-  const redis = await ensureRedis(opts.redisUrl ?? process.env.REDIS_URL);
   const modelLog = (l: string) => log(`  ${l}`);
+  const ceilingDocs = opts.ceilingDocs ?? (opts.quick ? 5000 : 30_000);
+  const pipelineCeiling = async (): Promise<PipelineCeilingResult> => {
+    const c = loadCorpus(root, ceilingDocs);
+    log(`  pipeline ceiling: ${ceilingDocs} documents from ${c.description}, micro model (1 layer, hidden 8)`);
+    return measurePipelineCeiling({
+      model: await microModel(root, modelLog), tokenizerDir: c.tokenizerDir, docs: c.docs, workerArgs,
+      runs: opts.ceilingRuns, cpuProfDir: opts.cpuProfDir, baselineCli: opts.baselineCli, log,
+    });
+  };
+  if (opts.only === 'ceiling') {
+    const pc = await pipelineCeiling();
+    const c = loadCorpus(root, 1);
+    return {
+      mode: opts.quick ? 'quick' : 'full', only: 'ceiling', precision: opts.precision, startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      elapsedSeconds: (performance.now() - started) / 1000, machine, loadAtStart, corpus: c.description, docs: pc.docs, meanTokens: pc.meanTokens,
+      model: 'micro: 1 layer, hidden 8, sequence-classification, hf signature, fp32', workerArgs, rows: [], ratios: [...pc.ratios], queuePath: [], memory: {},
+      pipelineCeiling: pc, notes: [],
+    };
+  }
+  const redis = await ensureRedis(opts.redisUrl ?? process.env.REDIS_URL);
   const model = await benchModel(root, preset, 'sequence-classification', opts.precision, modelLog);
   const corpus = loadCorpus(root, Math.max(n, queueDocs));
   const docs = corpus.docs.slice(0, n);
@@ -150,6 +182,20 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       peakRssBytes: e2e.workerPeakRssBytes, eventLoopDelayP99Ms: e2e.eventLoopDelayP99Ms,
     }));
     result.rows.push(e2eRow);
+    let e2eBaseline: BenchRow | undefined;
+    if (opts.baselineCli) {
+      // The same measurement with an older build's worker, right after: before/after in one run.
+      const saved = process.env.ROBERTA_BATCH_BENCH_CLI;
+      process.env.ROBERTA_BATCH_BENCH_CLI = opts.baselineCli;
+      try {
+        const eb = await measureEndToEnd({ redisUrl: redis.url, model, tokenizerDir: corpus.tokenizerDir, docs, usefulTokens: enc.usefulTokens, workerArgs, label: 'e2e-baseline' });
+        e2eBaseline = done(row('e2e-baseline', `(b) baseline build (${opts.baselineCli}) end to end`, eb, { peakRssBytes: eb.workerPeakRssBytes, eventLoopDelayP99Ms: eb.eventLoopDelayP99Ms }));
+        result.rows.push(e2eBaseline);
+      } finally {
+        if (saved === undefined) delete process.env.ROBERTA_BATCH_BENCH_CLI;
+        else process.env.ROBERTA_BATCH_BENCH_CLI = saved;
+      }
+    }
     if (longDocs) {
       result.memory.largestBatchPeakRssBytes = e2e.largestBatchPeakRssBytes;
       result.memory.largestBatchShape = `${longDocs.length} x 512 tokens (${preset}, ${opts.precision})`;
@@ -190,6 +236,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const l = loadAverage()[0];
     const tok = (r?: BenchRow) => r?.tokensPerSecond;
     result.ratios.push({ name: 'b/a: end to end / ceiling (useful tokens/s)', value: ratio(tok(e2eRow), tok(ceiling)), min: 0.9, load: l });
+    if (e2eBaseline) {
+      result.ratios.push({ name: 'b/a of the baseline build (useful tokens/s)', value: ratio(tok(e2eBaseline), tok(ceiling)), load: l });
+      result.ratios.push({ name: 'end to end, this build / baseline build', value: ratio(tok(e2eRow), tok(e2eBaseline)), load: l });
+    }
     if (fp32Ceiling) result.ratios.push({ name: 'b/a(fp32): int8 end to end / fp32 ceiling', value: ratio(tok(e2eRow), tok(fp32Ceiling)), min: 2.2, load: l });
     result.ratios.push({ name: 'b/c: end to end / naive worker', value: ratio(tok(e2eRow), tok(naive)), load: l });
     result.ratios.push({ name: 'b/d: end to end / transformers.js one per call', value: ratio(tok(e2eRow), tok(tjsSingle)), load: l });
@@ -235,6 +285,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     }
   } finally {
     await redis.stop();
+  }
+  if (!skip.has('ceiling')) {
+    result.pipelineCeiling = await pipelineCeiling();
+    result.ratios.push(...result.pipelineCeiling.ratios);
   }
   result.elapsedSeconds = (performance.now() - started) / 1000;
   return result;

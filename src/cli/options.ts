@@ -37,6 +37,7 @@ export const WORKER_FLAGS: Flag[] = [
   ['graphOptimization', '--graph-optimization <level>', 'onnxruntime graph optimisation: disabled | basic | extended | all (default all)'],
   ['intraOpThreads', '--intra-op-threads <n>', 'onnxruntime threads inside an operator; 0 = one per core (default 0)'],
   ['interOpThreads', '--inter-op-threads <n>', 'onnxruntime threads across operators; 0 = default (default 0)'],
+  ['ortSpinning', '--ort-spinning <on|off>', 'onnxruntime threads spin-wait between operators (default off; docs/BENCHMARKS.md)'],
   ['metricsPort', '--metrics-port <port>', 'port of /metrics, /healthz, /readyz; 0 = any free port (default 9464)'],
   ['metricsHost', '--metrics-host <addr>', 'address the metrics server binds (default 127.0.0.1; 0.0.0.0 in containers)'],
   ['lockDurationMs', '--lock-duration-ms <ms>', 'BullMQ job lock, renewed every half of it (default 60000)'],

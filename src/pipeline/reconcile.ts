@@ -14,8 +14,9 @@
  * BullMQ would otherwise treat the new job as a duplicate of it. Running it twice is safe: a
  * document that has a record, or a job in progress, is never touched.
  *
- * Markers are per document, so packed documents (--docs-per-job > 1) are found as ok or failed;
- * a packed document still in progress has no job of its own id and is listed as missing.
+ * Markers are per document, so finished packed documents (--docs-per-job > 1, the default of
+ * enqueue) are found as ok or failed; but a packed document still in progress has no job of its
+ * own id and reads as missing: a requeue computes it again (the exporter still writes it once).
  */
 import type { ConnectionOptions } from 'bullmq';
 import { Queue } from 'bullmq';

@@ -44,7 +44,17 @@ export const ENQUEUE_DEFAULTS = {
   prefix: DEFAULT_PREFIX,
   chunkSize: 1_000,
   maxWaiting: 100_000,
+  /** Library callers (enqueueDocuments/enqueueFile) get one document per job unless they ask. */
   docsPerJob: 1,
+  /**
+   * `roberta-batch enqueue` and `run` of a file pack this many documents per job unless told
+   * otherwise (--docs-per-job; 1 with --skip-unchanged, which needs one job per document).
+   * Measured with the pipeline ceiling (bench --only ceiling, rt-polarity reviews, micro model,
+   * 2 shared cores): worker CPU per document 346 us at 1 per job, 213 at 16, 192 at 64, 185 at
+   * 256; Redis 187, 100, 96, 96 us. 64 takes nearly all of the gain; larger packs add little
+   * and redo more work when a pack is retried. docs/BENCHMARKS.md.
+   */
+  fileDocsPerJob: 64,
   maxDocBytes: 1024 * 1024,
   maxJobBytes: 2 * 1024 * 1024,
   /** Poll interval of the waiting count while paused by backpressure, in ms. */

@@ -34,7 +34,8 @@ export const enqueueSchema = connectionSchema.omit({ resultsQueue: true }).exten
     .default('utf8'),
   chunkSize: int(1, 100_000).default(ENQUEUE_DEFAULTS.chunkSize),
   maxWaiting: int(0).default(ENQUEUE_DEFAULTS.maxWaiting),
-  docsPerJob: int(1, 100_000).default(ENQUEUE_DEFAULTS.docsPerJob),
+  // Unset: ENQUEUE_DEFAULTS.fileDocsPerJob, or 1 with --skip-unchanged (toEnqueueFileOptions).
+  docsPerJob: int(1, 100_000).optional(),
   runId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected 1-100 letters, digits, . _ or -' }).optional(),
   maxDocBytes: int(1).default(ENQUEUE_DEFAULTS.maxDocBytes),
   // Under 1 KiB even a one-word document with its runId would not fit.
@@ -52,5 +53,6 @@ export type EnqueueConfig = z.infer<typeof enqueueSchema>;
 /** The library options for a validated configuration (the encoding is already normalised). */
 export function toEnqueueFileOptions(c: EnqueueConfig, input?: string): EnqueueFileOptions {
   const { fingerprintTtlDays, keepDoneDays, ...rest } = c;
-  return { ...rest, encoding: c.encoding as 'utf8' | 'latin1', keepDoneDays: keepDoneDays || fingerprintTtlDays || 0, inputLabel: input };
+  const docsPerJob = c.docsPerJob ?? (c.skipUnchanged ? 1 : ENQUEUE_DEFAULTS.fileDocsPerJob);
+  return { ...rest, docsPerJob, encoding: c.encoding as 'utf8' | 'latin1', keepDoneDays: keepDoneDays || fingerprintTtlDays || 0, inputLabel: input };
 }

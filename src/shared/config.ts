@@ -43,7 +43,8 @@ export const connectionSchema = z.object({
 /** Pipeline sizes of `run` and `eval` (worker instances in this process, documents per job). */
 export const pipelineSchema = z.object({
   workers: int(1, 256).default(1),
-  docsPerJob: int(1, 10_000).default(1),
+  // Unset: `run` packs ENQUEUE_DEFAULTS.fileDocsPerJob (64), `eval` one document per job.
+  docsPerJob: int(1, 10_000).optional(),
 });
 
 export const workerSchema = connectionSchema.extend({
@@ -60,8 +61,8 @@ export const workerSchema = connectionSchema.extend({
    * rt-polarity reviews with roberta-base on 2 cores (npm run bench, end to end / onnxruntime
    * alone on globally sorted batches): a window of 128 left 25.8 % of computed tokens as
    * padding (fp32: 0.71 x), 512 left 7.4 % (fp32 0.93-0.96 x, int8 0.84 x), 1024 left 4.5 %
-   * (int8 0.91 x). Each held job keeps its text in memory: at most concurrency x max-doc-bytes,
-   * so lower it for very long documents.
+   * (int8 0.91 x). Each held job keeps its texts in memory: at most concurrency x documents per
+   * job (enqueue packs 64 by default) x max-doc-bytes, so lower it for very long documents.
    */
   concurrency: int(0, 100_000).default(0),
   maxLength: int(8, 100_000).optional(),
@@ -72,6 +73,8 @@ export const workerSchema = connectionSchema.extend({
   graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
   intraOpThreads: int(0, 1024).default(0),
   interOpThreads: int(0, 1024).default(0),
+  /** onnxruntime pool threads spin-wait between operators; unset = engine.ts SPINNING_DEFAULT. */
+  ortSpinning: z.enum(['on', 'off']).optional(),
   metricsPort: int(0, 65535).default(9464),
   metricsHost: z.string().default('127.0.0.1'),
   // BullMQ locks: renewed every lockDuration/2 by the main thread, which inference never blocks.

@@ -353,9 +353,10 @@ export interface EnsuredRedis {
  * For `roberta-batch run`: REDIS_URL if set, else a Redis on 127.0.0.1:6379, else a private
  * redis-server started on a free port in a temp folder (stopped by `stop()`), else a clear error.
  */
-export async function ensureRedis(envUrl: string | undefined): Promise<EnsuredRedis> {
-  if (envUrl) return { url: envUrl, source: 'env', stop: async () => {} };
-  if (await canConnect(6379)) return { url: DEFAULT_REDIS_URL, source: 'local', stop: async () => {} };
+export async function ensureRedis(envUrl: string | undefined, opts: { private?: boolean } = {}): Promise<EnsuredRedis> {
+  // private: a server of our own even when one runs on 6379 (a benchmark reading INFO cpu).
+  if (envUrl && !opts.private) return { url: envUrl, source: 'env', stop: async () => {} };
+  if (!opts.private && (await canConnect(6379))) return { url: DEFAULT_REDIS_URL, source: 'local', stop: async () => {} };
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'roberta-batch-redis-'));
   // Its own process group: a Ctrl-C in the terminal must not kill Redis under the workers that

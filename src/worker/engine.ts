@@ -23,6 +23,11 @@ export interface EngineOptions {
   /** 0 = onnxruntime's default (one per physical core). */
   intraOpThreads: number;
   interOpThreads: number;
+  /**
+   * Whether onnxruntime's pool threads spin-wait for work between operators (onnxruntime's
+   * own default: on). Undefined = this project's default, see SPINNING_DEFAULT.
+   */
+  spinning?: boolean;
   /** Overrides the detection from output shapes. */
   outputKind?: OutputKind;
   /** Skips the sha256 of the file (500 MB take ~1 s); the info then reports "unhashed". */
@@ -207,7 +212,19 @@ export function detectSignature(session: ort.InferenceSession, file: string, ove
   return out;
 }
 
+/**
+ * Spin-waiting of onnxruntime's thread pools when the caller says nothing: off for both.
+ * CPU, measured on 2 shared cores (docs/BENCHMARKS.md, "onnxruntime threads"): with a
+ * near-free model spinning raised the worker's CPU per document by 40-60 % (the spinning
+ * pool competes with the main thread that tokenizes and talks to Redis); on the roberta-base
+ * model, on / off throughput was 1.01 (within noise). CUDA: the CPU threads only run the few
+ * operators left on the CPU, and spinning would take a core from the thread feeding the GPU
+ * (not measured: no GPU here).
+ */
+export const SPINNING_DEFAULT = { cpu: false, cuda: false } as const;
+
 function sessionOptions(opts: EngineOptions, cuda: boolean): ort.InferenceSession.SessionOptions {
+  const spin = (opts.spinning ?? SPINNING_DEFAULT[cuda ? 'cuda' : 'cpu']) ? '1' : '0';
   const so: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.graphOptimization,
     executionMode: 'sequential',
@@ -215,6 +232,8 @@ function sessionOptions(opts: EngineOptions, cuda: boolean): ort.InferenceSessio
     enableMemPattern: true,
     executionProviders: cuda ? [{ name: 'cuda', deviceId: opts.device.kind === 'cpu' ? 0 : opts.device.id }, 'cpu'] : ['cpu'],
   };
+  // Session config keys session.intra_op.allow_spinning / session.inter_op.allow_spinning.
+  so.extra = { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } };
   if (opts.intraOpThreads > 0) so.intraOpNumThreads = opts.intraOpThreads;
   if (opts.interOpThreads > 0) so.interOpNumThreads = opts.interOpThreads;
   return so;

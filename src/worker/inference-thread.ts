@@ -31,6 +31,15 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+function transferable(req: BatchRequest): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const a of [req.ids, req.lengths]) {
+    const b = a.buffer;
+    if (b instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === b.byteLength && !out.includes(b)) out.push(b);
+  }
+  return out;
+}
+
 export class InferenceThread implements InferenceBackend {
   readonly info: ModelInfo;
   #worker: Worker;
@@ -94,8 +103,10 @@ export class InferenceThread implements InferenceBackend {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      // The ids buffer is copied, not transferred: the batcher may need it again to split a failed batch.
-      this.#worker.postMessage({ type: 'run', id, req });
+      // The padded ids and lengths move to the thread without a copy: the batcher builds them
+      // per run (a split rebuilds them from the documents' own ids), so nothing here reads them
+      // again. Only whole buffers can move: a view into a larger buffer is copied.
+      this.#worker.postMessage({ type: 'run', id, req }, transferable(req));
     });
   }
 

@@ -117,6 +117,7 @@ export class RobertaWorker {
       graphOptimization: c.graphOptimization,
       intraOpThreads: c.intraOpThreads,
       interOpThreads: c.interOpThreads,
+      spinning: c.ortSpinning === undefined ? undefined : c.ortSpinning === 'on',
       outputKind: c.outputKind,
       skipHash: c.skipHash,
     });

@@ -50,7 +50,8 @@ it('reconnects producer, workers and exporter after a Redis restart; nothing los
   spawned.push(exporter);
   await exporter.waitForOutput(/exporting results until/);
   // Backpressure keeps the producer alive while the workers drain: it is mid-run at the restart.
-  const producer = spawnCli(['enqueue', input, '--queue', queue, '--max-waiting', '200', '--chunk-size', '100', '--no-progress'], env);
+  // One job per document, so that 200 waiting jobs hold the producer back mid-run.
+  const producer = spawnCli(['enqueue', input, '--queue', queue, '--max-waiting', '200', '--chunk-size', '100', '--no-progress', '--docs-per-job', '1'], env);
   spawned.push(producer);
 
   await waitFor(() => lines(out).length >= 300, 60_000, 50);

@@ -11,7 +11,7 @@ import { redisUrl } from '../helpers/queues.js';
 
 it('produces every row, ratio, memory and similarity figure', async () => {
   const lines: string[] = [];
-  const r = await runBench({ quick: true, precision: 'int8', preset: 'tiny', docs: 64, queueDocs: 256, redisUrl: redisUrl(), log: (l) => lines.push(l) });
+  const r = await runBench({ quick: true, precision: 'int8', preset: 'tiny', docs: 64, queueDocs: 256, ceilingDocs: 128, redisUrl: redisUrl(), log: (l) => lines.push(l) });
 
   expect(r.rows.map((x) => x.key)).toEqual(expect.arrayContaining(['ceiling', 'ceiling-fp32', 'e2e', 'naive']));
   // transformers.js is measured, or the reason it could not load is reported.
@@ -39,9 +39,15 @@ it('produces every row, ratio, memory and similarity figure', async () => {
   for (const re of [/^b\/a:/m, /^b\/a\(fp32\)/m, /^b\/c:/m, /^b\/d:/m, /queue path: 1 per job/, /queue path: 64 per job/, /memory: worker RSS growth/, /min cosine \(mean-pooled\)/]) expect(names).toMatch(re);
   for (const x of r.ratios.filter((y) => !/transformers\.js/.test(y.name) || tjs.length)) expect(x.value, x.name).toBeDefined();
 
+  const pc = r.pipelineCeiling!;
+  expect(pc.runs.map((x) => x.docsPerJob)).toEqual([1, 64]);
+  for (const x of pc.runs) expect(x.docsPerSecond).toBeGreaterThan(0);
+  expect(names).toMatch(/pipeline ceiling: 64 per job \/ tokenizer-only encodeBatch/);
+
   expect(r.machine.cores).toBeGreaterThan(0);
   expect(r.machine.onnxruntime).toMatch(/^\d+\.\d+/);
   const md = renderSection(r);
   expect(md).toContain('| ratio | value | target | load (1 min) |');
+  expect(md).toContain('| tokenizer alone: encodeBatch of 256 texts |');
   expect(lines.some((l) => /\(b\) roberta-batch end to end/.test(l))).toBe(true);
 }, 180_000);

@@ -41,7 +41,8 @@ it('keeps a planted text out of producer and worker logs at debug level', async 
   const errorsOut = path.join(dir, 'errors.jsonl');
   const env = { LOG_LEVEL: 'debug' };
 
-  const enq = await runCli(['enqueue', input, '--queue', queue, '--max-doc-bytes', '10000', '--errors-out', errorsOut, '--no-progress'], env, 60_000);
+  // One job per document: the worker's failures are counted below as failed BullMQ jobs.
+  const enq = await runCli(['enqueue', input, '--queue', queue, '--max-doc-bytes', '10000', '--errors-out', errorsOut, '--no-progress', '--docs-per-job', '1'], env, 60_000);
   expect(enq.code, enq.output).toBe(0);
   expect(enq.output).toMatch(/enqueued\s+3/);
   expect(enq.output).toMatch(/rejected\s+2/);

@@ -39,7 +39,10 @@ test('enqueue CLI: prints the summary, exit 0; a re-run is a no-op; stdin works'
   const first = await cli([file, '--id-field', 'textID', '--json'], { env: { RB_QUEUE: name } });
   expect(first.code).toBe(0);
   expect(JSON.parse(first.stdout)).toMatchObject({ queue: name, read: 3, enqueued: 2, alreadyQueued: 0, rejected: 1 });
-  expect(await queue.getWaitingCount()).toBe(2);
+  // By default a file's documents are packed (64 per job): both documents in one job.
+  expect(await queue.getWaitingCount()).toBe(1);
+  const [pack] = await queue.getWaiting();
+  expect(pack.data.docs.map((d: { id: string }) => d.id)).toEqual(['a1', 'a2']);
 
   const human = await cli([file, '--id-field', 'textID', '--queue', name]);
   expect(human.code).toBe(0);
@@ -47,9 +50,10 @@ test('enqueue CLI: prints the summary, exit 0; a re-run is a no-op; stdin works'
   expect(human.stdout).toMatch(/already queued\s+2\n/);
   expect(human.stdout).toMatch(/rejected\s+1 \(pass --errors-out FILE to list them\)/);
 
-  const piped = await cli(['-', '--queue', name, '--json'], { stdin: 'one\ntwo\n\nthree\n' });
+  // --docs-per-job 1: one job per document, its id the (escaped) document id.
+  const piped = await cli(['-', '--queue', name, '--json', '--docs-per-job', '1'], { stdin: 'one\ntwo\n\nthree\n' });
   expect(piped.code).toBe(0);
-  expect(JSON.parse(piped.stdout)).toMatchObject({ enqueued: 3, skippedBlank: 1 });
+  expect(JSON.parse(piped.stdout)).toMatchObject({ enqueued: 3, skippedBlank: 1, jobs: 3 });
   expect((await queue.getJob('stdin%3A4'))?.data.docs[0]).toEqual({ id: 'stdin:4', text: 'three' });
 });
 

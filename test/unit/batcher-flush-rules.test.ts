@@ -62,7 +62,8 @@ describe('DynamicBatcher', () => {
 
   it('sorts the waiting window by length while a batch runs, to minimise padding', async () => {
     const be = new RecordingBackend(30);
-    const b = new DynamicBatcher(be, { ...opts, maxBatchSize: 2, maxWaitMs: 5 });
+    // One batch in flight: with a second slot the first full pair would leave on arrival.
+    const b = new DynamicBatcher(be, { ...opts, maxBatchSize: 2, maxWaitMs: 5, maxInFlight: 1 });
     const first = b.submit(doc(0, 3)); // runs alone after 5 ms; the rest queue up meanwhile
     await new Promise((r) => setTimeout(r, 10));
     const lens = [20, 4, 21, 5];

@@ -89,3 +89,26 @@ it('a run replaces its own section and keeps the rest of docs/BENCHMARKS.md', ()
   expect(text).toContain('| ceiling | 22.0 |');
   expect(text).toMatch(/\| b\/a \| 0\.950 \| met \(≥ 0\.9\) \| 1\.50 \|/);
 });
+
+it('a pipeline-ceiling-only run gets its own section with every rate, CPU figure and target', () => {
+  const file = path.join(dir, 'CEILING.md');
+  writeFileSync(file, '# Benchmarks\n');
+  writeReport(file, fakeResult('full', 22));
+  const r: BenchResult = {
+    ...fakeResult('quick', 0), only: 'ceiling', rows: [],
+    ratios: [{ name: 'pipeline ceiling: 64 per job / tokenizer-only encodeBatch (docs/s)', value: 0.25, min: 0.5, load: 1 }],
+    pipelineCeiling: {
+      docs: 5000, meanTokens: 27, redis: 'private', tokenizer: { docsPerSecond: 30_000, load: 1 },
+      noop: [{ docsPerJob: 1, docsPerSecond: 15_000, load: 1 }, { docsPerJob: 64, docsPerSecond: 230_000, load: 1 }],
+      runs: [{ docsPerJob: 64, workers: 1, docs: 5000, seconds: 1, docsPerSecond: 7500, workerCpuUsPerDoc: 120, exporterCpuUsPerDoc: 30, redisCpuUsPerDoc: 20, meanBatchSize: 32, load: 1.25 }],
+      ratios: [],
+    },
+  };
+  const text = writeReport(file, r);
+  expect(text).toContain('<!-- bench:quick-ceiling:start -->');
+  expect(text).toContain('| ceiling | 22.0 |'); // the full run's section is kept
+  expect(text).toContain('| tokenizer alone: encodeBatch of 256 texts | 30,000 |');
+  expect(text).toContain('| BullMQ no-op processor, 64 per job (concurrency 64) | 230,000 |');
+  expect(text).toContain('| roberta-batch, 1 worker process, 64 per job | 7,500 | 120 | 30 | 20 | 32.0 | 1.25 |');
+  expect(text).toMatch(/\| pipeline ceiling: 64 per job \/ tokenizer-only encodeBatch \(docs\/s\) \| 0\.250 \| NOT met \(≥ 0\.5\) \|/);
+});

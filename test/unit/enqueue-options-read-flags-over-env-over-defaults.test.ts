@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { parseConfig } from '../../src/shared/config.js';
-import { enqueueSchema } from '../../src/producer/options.js';
+import { ENQUEUE_DEFAULTS } from '../../src/producer/enqueue.js';
+import { enqueueSchema, toEnqueueFileOptions } from '../../src/producer/options.js';
 
 test('enqueue options: flags win over RB_* / REDIS_URL variables, which win over the defaults', () => {
   const env = { REDIS_URL: 'redis://r:6380', RB_QUEUE: 'from-env', RB_PREFIX: '{rb}', RB_STRICT: '1', RB_ENCODING: 'Latin-1', RB_DOCS_PER_JOB: '8' };
@@ -28,4 +29,15 @@ test('enqueue options: every invalid field is reported at once with the values i
     '  --max-waiting (RB_MAX_WAITING) "lots": expected an integer >= 0',
     '  --run-id (RB_RUN_ID) "has space": expected 1-100 letters, digits, . _ or -',
   ]);
+});
+
+test('enqueue of a file packs 64 documents per job by default, one with --skip-unchanged, and --docs-per-job 1 stays available', () => {
+  const opts = (flags: Record<string, unknown>) => toEnqueueFileOptions(parseConfig(enqueueSchema, flags, {}), 'in.jsonl');
+  expect(ENQUEUE_DEFAULTS.fileDocsPerJob).toBe(64);
+  expect(opts({}).docsPerJob).toBe(64);
+  expect(opts({ skipUnchanged: true }).docsPerJob).toBe(1);
+  expect(opts({ docsPerJob: '1' }).docsPerJob).toBe(1);
+  expect(opts({ docsPerJob: '16' }).docsPerJob).toBe(16);
+  // The library keeps one document per job unless asked (programs that look jobs up by document id).
+  expect(ENQUEUE_DEFAULTS.docsPerJob).toBe(1);
 });

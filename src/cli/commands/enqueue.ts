@@ -23,7 +23,7 @@ export const READER_FLAGS: Flag[] = [
 ];
 
 const PRODUCER_FLAGS: Flag[] = [
-  ['docsPerJob', '--docs-per-job <n>', 'documents per job; >1 packs them, job id pack-<sha1 of ids>, dedup per pack (default 1)'],
+  ['docsPerJob', '--docs-per-job <n>', 'documents per job; >1 packs them, job id pack-<sha1 of ids>, dedup per pack; 1 = one job per document, id = document id (default 64, 1 with --skip-unchanged)'],
   ['chunkSize', '--chunk-size <n>', 'jobs per addBulk round trip (default 1000)'],
   ['maxWaiting', '--max-waiting <n>', 'pause while the queue has more waiting jobs than this (default 100000)'],
   ['runId', '--run-id <id>', 'run id stored with every job (default run-YYYYMMDD-HHMMSS-xxxx, UTC)'],

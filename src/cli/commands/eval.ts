@@ -53,7 +53,7 @@ export function evalCommand(): Command {
         reader: readerOptionsFrom(opts),
         predictionsOut: opts.predictions as string | undefined,
         workers: sizes.workers,
-        docsPerJob: sizes.docsPerJob,
+        docsPerJob: sizes.docsPerJob ?? 1,
         redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
         worker: config,
       });

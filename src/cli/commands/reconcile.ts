@@ -58,7 +58,7 @@ export function reconcileCommand(): Command {
 Each document is looked up by its job id in the results queue (a result or a failure record),
 else in the main queue: waiting/active/delayed jobs are "in progress", failed jobs count as
 failures (the results exporter records them), completed jobs without a result and absent jobs
-are "missing". One document per job only (packs from --docs-per-job > 1 cannot be looked up).
+are "missing". One document per job only: enqueue with --docs-per-job 1 (the default packs 64; packs cannot be looked up).
 Exit codes: 0 done (also when documents are missing), 1 error, 2 invalid options.`)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action((input: string, flags: Record<string, unknown>) =>

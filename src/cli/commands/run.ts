@@ -5,6 +5,7 @@ import { runProgress, showModelBanner } from '../output.js';
 import type { Task } from '../../shared/types.js';
 import { defaultModelFor } from '../../model/quickstart.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
+import { ENQUEUE_DEFAULTS } from '../../producer/enqueue.js';
 import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, readerOptionsFrom, runCommand } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
@@ -36,7 +37,7 @@ export function runCommandDef(): Command {
     .option('--text-field <name>', 'field holding the text', 'text')
     .option('--auto-id', 'number documents without an id as <file>:<line>')
     .addOption(new Option('--encoding <enc>', 'utf8 | latin1').default('utf8'))
-    .addOption(new Option('--docs-per-job <n>', 'documents packed into one job (default 1) [env RB_DOCS_PER_JOB]'))
+    .addOption(new Option('--docs-per-job <n>', `documents packed into one job; 1 = one job per document (default ${ENQUEUE_DEFAULTS.fileDocsPerJob}) [env RB_DOCS_PER_JOB]`))
     .option('--keep-queues', 'keep the run queue and its results in Redis afterwards');
   addFlags(cmd, [...CONNECTION_FLAGS, ...WORKER_FLAGS.filter(([f]) => f !== 'model')]);
   cmd.addOption(new Option('--model <path>', 'ONNX model file or folder (default: models/<zoo model> if fetched, else a generated test model) [env RB_MODEL]'));
@@ -70,7 +71,7 @@ export function runCommandDef(): Command {
         keepQueues: Boolean(opts.keepQueues),
         queue: explicitQueue ? config.queue : undefined,
         reader: readerOptionsFrom(opts),
-        docsPerJob: sizes.docsPerJob,
+        docsPerJob: sizes.docsPerJob ?? ENQUEUE_DEFAULTS.fileDocsPerJob,
         redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
         worker: config,
         onProgress: progress?.update,

@@ -1,0 +1,41 @@
+/**
+ * The pipeline-ceiling section, miniature: 320 documents on the micro model, one worker
+ * process and `results --follow` on a private Redis, at 1 and 64 documents per job. Every
+ * figure must be there and plausible; no rate is asserted (this machine's speed says nothing).
+ */
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { loadCorpus } from '../../src/bench/corpus.js';
+import { microModel } from '../../src/bench/models.js';
+import { measurePipelineCeiling } from '../../src/bench/pipeline-ceiling.js';
+import { repoRoot } from '../../src/bench/run.js';
+
+it('measures the tokenizer, BullMQ no-op and the worker at 1 and 64 per job, with CPU per document', async () => {
+  const root = repoRoot();
+  const corpus = loadCorpus(root, 320);
+  const model = await microModel(root, () => {});
+  expect(path.basename(model)).toMatch(/^micro-h8-l1-/);
+  const r = await measurePipelineCeiling({ model, tokenizerDir: corpus.tokenizerDir, docs: corpus.docs });
+
+  expect(r.redis).toBe('private');
+  expect(r.docs).toBe(320);
+  expect(r.meanTokens).toBeGreaterThan(2);
+  expect(r.tokenizer.docsPerSecond).toBeGreaterThan(0);
+  expect(r.noop.map((n) => n.docsPerJob)).toEqual([1, 32, 64]);
+  for (const n of r.noop) expect(n.docsPerSecond).toBeGreaterThan(0);
+  expect(r.runs.map((x) => [x.docsPerJob, x.workers])).toEqual([[1, 1], [64, 1]]);
+  for (const x of r.runs) {
+    expect(x.docs).toBe(320);
+    expect(x.docsPerSecond).toBeGreaterThan(0);
+    expect(x.workerCpuUsPerDoc).toBeGreaterThan(0);
+    expect(x.exporterCpuUsPerDoc).toBeGreaterThanOrEqual(0);
+    expect(x.redisCpuUsPerDoc).toBeGreaterThan(0);
+    expect(x.meanBatchSize).toBeGreaterThanOrEqual(1);
+  }
+  const names = r.ratios.map((x) => x.name);
+  expect(names).toEqual(expect.arrayContaining([
+    'pipeline ceiling: 64 per job / tokenizer-only encodeBatch (docs/s)',
+    'pipeline ceiling: 1 per job / BullMQ no-op 1 per job (docs/s)',
+  ]));
+  for (const x of r.ratios) expect(x.value, x.name).toBeGreaterThan(0);
+}, 180_000);
