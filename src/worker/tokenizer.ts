@@ -26,7 +26,15 @@ export interface RobertaTokenizerOptions {
    * position table has 514 rows (RoBERTa's positions start at padding_idx + 1 = 2).
    */
   maxLength: number;
+  /**
+   * Texts up to this many UTF-16 code units are tokenized whole, so that their `tokenCount` is
+   * exact (default 65,536: ~16k tokens, ~30 ms); only longer ones are cut to a prefix.
+   */
+  exactCountChars?: number;
 }
+
+/** Default of `exactCountChars`: one streaming segment. */
+const EXACT_COUNT_CHARS = 64 * 1024;
 
 export interface Encoded {
   /** `<s>` + content + `</s>`, at most `maxLength` ids. */
@@ -177,15 +185,15 @@ async function assertReadable(file: string, what: string): Promise<void> {
   }
 }
 
-function validateOptions(opts: RobertaTokenizerOptions): RobertaTokenizerOptions {
-  const { maxLength } = opts;
+function validateOptions(opts: RobertaTokenizerOptions): Required<RobertaTokenizerOptions> {
+  const { maxLength, exactCountChars = EXACT_COUNT_CHARS } = opts;
   // 3 = the two specials plus at least one content token.
   if (!Number.isInteger(maxLength) || maxLength < SPECIALS_PER_SEQUENCE + 1) {
     throw new RobertaBatchError('E_CONFIG', `maxLength ${String(maxLength)}: expected an integer >= 3`, {
       hint: 'use the model maximum including <s> and </s> (512 for roberta-base)',
     });
   }
-  return Object.freeze({ maxLength });
+  return Object.freeze({ maxLength, exactCountChars });
 }
 
 export class RobertaTokenizer {
@@ -196,10 +204,10 @@ export class RobertaTokenizer {
   readonly #padId: number;
   readonly #vocabSize: number;
   readonly #cut: PrefixCut | undefined;
-  /** First prefix tried: it certainly holds maxLength - 1 content tokens unless tokens run longer than maxTokenBytes. */
+  /** Texts longer than this are cut; the first prefix holds maxLength - 1 content tokens unless tokens run longer than maxTokenBytes. */
   readonly #prefixChars: number;
 
-  private constructor(tokenizer: Tokenizer, opts: RobertaTokenizerOptions, source: string, cut: PrefixCut | undefined) {
+  private constructor(tokenizer: Tokenizer, opts: Required<RobertaTokenizerOptions>, source: string, cut: PrefixCut | undefined) {
     // A saved tokenizer.json may carry its own truncation/padding (HF writes them when they
     // were enabled at save time); truncation and padding are this class's and the batcher's.
     tokenizer.disableTruncation();
@@ -224,7 +232,7 @@ export class RobertaTokenizer {
     // maxLength - 1 content tokens (one more than fit) of at most maxTokenBytes bytes each; a
     // UTF-16 code unit is at least one UTF-8 byte, so that many code units hold at least that
     // many bytes. roberta-base: 511 x 128 = 65,408.
-    this.#prefixChars = cut ? (opts.maxLength - 1) * cut.maxTokenBytes : Infinity;
+    this.#prefixChars = cut ? Math.max(opts.exactCountChars, (opts.maxLength - 1) * cut.maxTokenBytes) : Infinity;
   }
 
   /** Loads a Hugging Face `tokenizer.json` (the pipeline it describes is used as is). */
@@ -320,7 +328,7 @@ export class RobertaTokenizer {
   }
 
   /** Refuses a pipeline that does not wrap text as `<s> … </s>` (a tokenizer.json without post-processor). */
-  static async #checked(tokenizer: Tokenizer, opts: RobertaTokenizerOptions, source: string, cut: PrefixCut | undefined): Promise<RobertaTokenizer> {
+  static async #checked(tokenizer: Tokenizer, opts: Required<RobertaTokenizerOptions>, source: string, cut: PrefixCut | undefined): Promise<RobertaTokenizer> {
     const self = new RobertaTokenizer(tokenizer, opts, source, cut);
     const empty = (await tokenizer.encode('')).getIds();
     if (empty.length !== SPECIALS_PER_SEQUENCE || empty[0] !== self.#bosId || empty[1] !== self.#eosId) {

@@ -12,7 +12,14 @@ import path from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RobertaTokenizer } from '../../src/worker/tokenizer.js';
-import { HOSTILE_TEXTS, repoRoot, sampleReviews, VOCABULARIES } from '../helpers/tokenizer-fixtures.js';
+import { RobertaTokenizer as Tok } from '../../src/worker/tokenizer.js';
+import { FIXTURE_TOKENIZER_DIR, hasRealRoberta, HOSTILE_TEXTS, REAL_ROBERTA_DIR, repoRoot, sampleReviews } from '../helpers/tokenizer-fixtures.js';
+
+/** exactCountChars 0: cut at the bound itself, so that short texts exercise the cut too. */
+const VOCABULARIES = [
+  { name: 'trained test vocabulary', available: true, load: (maxLength: number) => Tok.fromDir(FIXTURE_TOKENIZER_DIR, { maxLength, exactCountChars: 0 }) },
+  { name: 'roberta-base vocabulary', available: hasRealRoberta, load: (maxLength: number) => Tok.fromDir(REAL_ROBERTA_DIR, { maxLength, exactCountChars: 0 }) },
+];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-tokcut-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
