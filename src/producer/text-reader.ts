@@ -1,7 +1,8 @@
 /**
  * Plain text: one document per line, id `<prefix>:<lineNo>` (prefix = input basename, `stdin`,
  * or --id-prefix), so ids stay stable when the same file is enqueued again.
- * Blank lines are skipped and counted; NUL and other control characters are kept (the worker decides).
+ * Blank lines are skipped and counted; NUL and other control characters are kept (the worker decides),
+ * except that a NUL in the first 8,000 bytes refuses the whole input as binary (binary-input.ts).
  */
 import { decodeLine, type RawLine, type InputEncoding } from './lines.js';
 import { autoIdFor, lineError, invalidUtf8Detail, type ReadItem, type ReaderStats } from './document.js';
