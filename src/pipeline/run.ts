@@ -13,10 +13,11 @@ import type { WorkerConfig } from '../shared/config.js';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { resultsQueueName } from '../shared/queues.js';
-import { bullConnection, ensureRedis } from '../shared/redis.js';
+import { ActiveRunEntry } from '../shared/active-runs.js';
+import { bullConnection, connect, ensureRedis } from '../shared/redis.js';
 import type { ResultRecord } from '../shared/types.js';
 import { enqueueFile, generateRunId, type EnqueueSummary } from '../producer/enqueue.js';
-import type { ReaderOptions } from '../producer/readers.js';
+import { checkInput, type ReaderOptions } from '../producer/readers.js';
 import { errorsPathFor, ResultsExporter } from '../worker/results-exporter.js';
 import { RobertaWorker } from '../worker/worker.js';
 
@@ -35,7 +36,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** An explicit queue: resume-friendly (outputs appended, queue kept). */
   queue?: string;
-  reader: ReaderOptions;
+  /** How the input is read, and the job size limit its oversize lines are judged by. */
+  reader: ReaderOptions & { maxJobBytes?: number };
   docsPerJob: number;
   /** Unset: 127.0.0.1:6379 if something listens there, else a private redis-server. */
   redisUrl?: string;
@@ -85,6 +87,8 @@ async function queueIdle(q: Queue): Promise<boolean> {
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const log = logger();
   const started = performance.now();
+  // Before Redis and the model: a wrong path or a binary file must not cost a model load and hash.
+  checkInput(opts.input);
   const redis = await ensureRedis(opts.redisUrl);
   const runId = generateRunId();
   const queue = opts.queue ?? runId;
@@ -107,7 +111,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   };
   const connection = bullConnection(redis.url);
   const mainQueue = new Queue(queue, { connection, prefix: opts.worker.prefix });
+  const client = connect(redis.url);
+  client.on('error', () => {});
+  let active: ActiveRunEntry | undefined;
   try {
+    await client.connect();
+    // So that `status` without --queue shows this run while it lasts.
+    active = await ActiveRunEntry.start(client, opts.worker.prefix, queue, runId);
     // Workers first: loading the model takes seconds, documents wait in Redis meanwhile.
     for (let i = 0; i < opts.workers; i++) {
       const w = new RobertaWorker({ ...opts.worker, redisUrl: redis.url, queue, workerId: `${runId}-w${i}`, metricsPort: i === 0 ? opts.worker.metricsPort : 0 }, log);
@@ -190,6 +200,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       await rq.close();
     }
     await mainQueue.close();
+    await active?.close();
+    client.disconnect();
     await redis.stop();
   }
 }
