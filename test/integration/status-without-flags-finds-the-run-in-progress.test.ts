@@ -10,7 +10,6 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
 import { connect } from '../../src/shared/redis.js';
-import { activeRunsKey } from '../../src/shared/active-runs.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
@@ -51,7 +50,8 @@ it('status with no --queue shows the run that run is doing, and nothing once it 
   run = undefined;
   const r = connect(redisUrl());
   await r.connect();
-  expect(await r.zcard(activeRunsKey(prefix))).toBe(0);
+  // The run's entry in <prefix>:rb:active-runs (src/shared/active-runs.ts) went with it.
+  expect(await r.zcard(`${prefix}:rb:active-runs`)).toBe(0);
   r.disconnect();
   const after = await runCli(['status', '--prefix', prefix], { REDIS_URL: redisUrl() }, 30_000);
   expect(after.output).not.toContain('in progress');
