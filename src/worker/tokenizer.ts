@@ -359,8 +359,9 @@ export class RobertaTokenizer {
    *   (27 tokens mean, none truncated) 11.96k, the same as truncating (12.35k, within noise);
    * - truncation without any count (not an option, for scale): 281 on the long docs.
    * So the count costs ~27% CPU only on documents ~4x over maxLength and nothing on
-   * documents that fit. A 1 MB text takes ~0.7 s (~0.35 s truncated) plus ~20 ms to copy its
-   * 221k ids out of Rust. Of a batch of short reviews, ~94% of the time is in Rust and ~6%
+   * documents that fit. Tokenized whole, a 1 MB text took ~0.7 s and a 20 MB one 39 s; past
+   * 64 Ki characters only a prefix is tokenized now (below), so a 20 MB text costs ~59 ms,
+   * 10.7 times a 10 KB one (5.5 ms; roberta-base, load average 8.4). Of a batch of short reviews, ~94% of the time is in Rust and ~6%
    * (getIds + Int32Array copy) on the event loop.
    */
   async encodeBatch(texts: string[]): Promise<Encoded[]> {
