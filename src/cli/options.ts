@@ -4,7 +4,8 @@
  * holds the defaults and the validation.
  */
 import { Command, Option } from 'commander';
-import { envName } from '../shared/config.js';
+import { envName, parseConfig } from '../shared/config.js';
+import { inputSchema } from '../producer/options.js';
 import { RobertaBatchError, errorMessage } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import type { InputEncoding, InputFormatOption, ReaderOptions } from '../producer/readers.js';
@@ -82,13 +83,32 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
   }
 }
 
-/** Reader options from the input flags shared by `run` and `eval` (--format, --id-field ...). */
-export function readerOptionsFrom(opts: Record<string, unknown>): ReaderOptions {
+/** How documents are read from a file; `enqueue`, `run` and `eval` all take these. */
+export const INPUT_FLAGS: Flag[] = [
+  ['format', '--format <format>', 'auto | jsonl | csv | text; auto: .jsonl/.ndjson → jsonl, .csv → csv, else text; a .gz suffix is looked through (default auto)'],
+  ['idField', '--id-field <name>', 'JSONL/CSV field holding the document id; numbers become strings, digit for digit (default id)'],
+  ['textField', '--text-field <name>', 'JSONL/CSV field holding the text; every other field is kept as meta (default text)'],
+  ['autoId', '--auto-id', 'JSONL/CSV: a document without an id gets <basename>:<line> instead of being rejected'],
+  ['idPrefix', '--id-prefix <prefix>', 'prefix of generated ids <prefix>:<line> (text format, --auto-id) (default: input basename, stdin for -)'],
+  ['encoding', '--encoding <enc>', 'utf8 | latin1; with utf8 a line that is not valid UTF-8 is rejected, not altered (default utf8)'],
+];
+
+/** `--max-job-bytes`: a producer limit, but the one E_INPUT_TOO_LARGE tells every command's user to raise. */
+export const MAX_JOB_BYTES_FLAG: Flag = ['maxJobBytes', '--max-job-bytes <n>', 'reject (E_INPUT_TOO_LARGE) a job payload over this many bytes; packs close early (default 2097152)'];
+
+/**
+ * Reader options (plus --max-job-bytes) for `run` and `eval`: flags over RB_* variables over the
+ * defaults, validated by the schema `enqueue` uses, invalid values reported as E_CONFIG.
+ */
+export function readerOptionsFrom(opts: Record<string, unknown>): ReaderOptions & { maxJobBytes: number } {
+  const c = parseConfig(inputSchema, pick(opts, [...INPUT_FLAGS, MAX_JOB_BYTES_FLAG]));
   return {
-    format: opts.format as InputFormatOption,
-    idField: String(opts.idField),
-    textField: String(opts.textField),
-    autoId: Boolean(opts.autoId),
-    encoding: opts.encoding as InputEncoding,
+    format: c.format as InputFormatOption,
+    idField: c.idField,
+    textField: c.textField,
+    autoId: c.autoId,
+    ...(c.idPrefix !== undefined ? { idPrefix: c.idPrefix } : {}),
+    encoding: c.encoding as InputEncoding,
+    maxJobBytes: c.maxJobBytes,
   };
 }

@@ -24,7 +24,7 @@ export interface EvalOptions {
   data: string;
   /** Field (JSON Lines key or CSV column) holding the gold label. */
   labelField: string;
-  reader: ReaderOptions;
+  reader: RunOptions['reader'];
   /** Keep the per-document predictions (JSON Lines) here; default: a temporary file, removed. */
   predictionsOut?: string;
   workers: number;

@@ -15,9 +15,10 @@ import { RobertaBatchError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { queueOptions, resultsQueueName } from '../shared/queues.js';
 import { bullConnection, connect, ensureRedis, redactRedisUrl, waitForRedis, type RedisClient } from '../shared/redis.js';
+import { ActiveRunEntry } from '../shared/active-runs.js';
 import type { ResultRecord } from '../shared/types.js';
 import { enqueueFile, generateRunId, type EnqueueSummary } from '../producer/enqueue.js';
-import type { ReaderOptions } from '../producer/readers.js';
+import { checkInput, type ReaderOptions } from '../producer/readers.js';
 import { errorsPathFor, ResultsExporter } from '../worker/results-exporter.js';
 import { RobertaWorker } from '../worker/worker.js';
 
@@ -36,7 +37,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** An explicit queue: resume-friendly (outputs appended, queue kept). */
   queue?: string;
-  reader: ReaderOptions;
+  /** How the input is read, and the job size limit its oversize lines are judged by. */
+  reader: ReaderOptions & { maxJobBytes?: number };
   docsPerJob: number;
   /** Unset: 127.0.0.1:6379 if something listens there, else a private redis-server. */
   redisUrl?: string;
@@ -120,6 +122,8 @@ async function removeQueueKeys(client: RedisClient, prefix: string, queues: stri
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const log = logger();
   const started = performance.now();
+  // Before Redis and the model: a wrong path or a binary file must not cost a model load and hash.
+  checkInput(opts.input);
   const redis = await ensureRedis(opts.redisUrl);
   try {
     // Before any BullMQ connection: those retry forever and print every failure.
@@ -153,7 +157,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const mainQueue = new Queue(queue, { connection, ...queueOptions(opts.worker.prefix) });
   // Without a listener BullMQ console.error()s every reconnect attempt with its stack.
   mainQueue.on('error', (err) => log.warn({ queue, reason: err.message }, 'queue connection error (reconnecting)'));
+  const client = connect(redis.url);
+  client.on('error', () => {});
+  let active: ActiveRunEntry | undefined;
   try {
+    await client.connect();
+    // So that `status` without --queue shows this run while it lasts.
+    active = await ActiveRunEntry.start(client, opts.worker.prefix, queue, runId);
     // Workers first: loading the model takes seconds, documents wait in Redis meanwhile.
     for (let i = 0; i < opts.workers; i++) {
       const w = new RobertaWorker({ ...opts.worker, redisUrl: redis.url, queue, workerId: `${runId}-w${i}`, metricsPort: i === 0 ? opts.worker.metricsPort : 0 }, log);
@@ -247,6 +257,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       await bounded('closing a queue', rq.close());
     }
     await bounded('closing a queue', mainQueue.close());
+    await bounded('leaving the active-run list', active?.close() ?? Promise.resolve());
+    client.disconnect();
     await redis.stop();
   }
 }

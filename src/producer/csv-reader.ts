@@ -18,7 +18,7 @@
 import { parse } from 'csv-parse/sync';
 import { RobertaBatchError } from '../shared/errors.js';
 import { decodeLine, type InputEncoding, type RawLine } from './lines.js';
-import { lineError, recordToDocument, UTF8_HINT, type FieldOptions, type ReadItem, type ReaderStats } from './document.js';
+import { invalidUtf8Detail, lineError, recordToDocument, UTF8_HINT, type FieldOptions, type ReadItem, type ReaderStats } from './document.js';
 
 export interface CsvOptions extends FieldOptions {
   encoding: InputEncoding;
@@ -29,14 +29,19 @@ interface CsvLine {
   lineNo: number;
   text: string;
   badUtf8: boolean;
+  /** Set with badUtf8: why, from the raw bytes (see invalidUtf8Detail). */
+  badUtf8Detail?: string;
   overlongBytes?: number;
 }
 
 interface CsvRecord {
   startLine: number;
   text: string;
+  /** Last line of the record (a quoted field may span lines). */
+  endLine: number;
   /** First line of the record that was not valid UTF-8. */
   badUtf8Line?: number;
+  badUtf8Detail?: string;
 }
 
 // Strict RFC 4180: no relax_quotes (broken quoting must be an error, not text).
@@ -75,6 +80,15 @@ function describeCsvError(err: unknown): string {
     default:
       return `not valid CSV (${csvErrorCode(err) || 'parse error'})`;
   }
+}
+
+/**
+ * A record that spans lines because a quote opened a field: when it then fails, the user must
+ * learn which lines it took with it (valid rows may be among them).
+ */
+function spanNote(rec: CsvRecord): string {
+  if (rec.endLine === rec.startLine) return '';
+  return `; a quoted field opened on line ${rec.startLine} ran to line ${rec.endLine}, so lines ${rec.startLine}-${rec.endLine} (${rec.endLine - rec.startLine + 1} lines) were read as this one record and none of them is scored`;
 }
 
 function parseRows(text: string): string[][] {
@@ -117,10 +131,10 @@ export async function* readCsv(lines: AsyncIterable<RawLine>, opts: CsvOptions, 
   };
 
   const rowToItem = (rec: CsvRecord, row: string[]): ReadItem => {
-    if (rec.badUtf8Line !== undefined) return lineError(rec.badUtf8Line, 'E_INPUT_INVALID', `not valid UTF-8; ${UTF8_HINT}`);
+    if (rec.badUtf8Line !== undefined) return lineError(rec.badUtf8Line, 'E_INPUT_INVALID', rec.badUtf8Detail ?? `not valid UTF-8; ${UTF8_HINT}`);
     const cols = header as string[];
     if (row.length !== cols.length) {
-      return lineError(rec.startLine, 'E_INPUT_INVALID', `row has ${row.length} fields, the header has ${cols.length}`);
+      return lineError(rec.startLine, 'E_INPUT_INVALID', `row has ${row.length} fields, the header has ${cols.length}${spanNote(rec)}`);
     }
     const record: Record<string, unknown> = {};
     for (let i = 0; i < cols.length; i++) {
@@ -142,18 +156,21 @@ export async function* readCsv(lines: AsyncIterable<RawLine>, opts: CsvOptions, 
     return records.map((r) => {
       try {
         const rows = parseRows(r.text);
-        if (rows.length !== 1) return lineError(r.startLine, 'E_INPUT_PARSE', 'not valid CSV (one record expected)');
+        if (rows.length !== 1) return lineError(r.startLine, 'E_INPUT_PARSE', `not valid CSV (one record expected)${spanNote(r)}`);
         return rowToItem(r, rows[0]);
       } catch (err) {
-        return lineError(r.startLine, 'E_INPUT_PARSE', describeCsvError(err));
+        return lineError(r.startLine, 'E_INPUT_PARSE', `${describeCsvError(err)}${spanNote(r)}`);
       }
     });
   };
 
   const complete = (recLines: CsvLine[]): ReadItem[] => {
-    const rec: CsvRecord = { startLine: recLines[0].lineNo, text: recLines.length === 1 ? recLines[0].text : recLines.map((l) => l.text).join('\n') };
+    const rec: CsvRecord = { startLine: recLines[0].lineNo, endLine: recLines[recLines.length - 1].lineNo, text: recLines.length === 1 ? recLines[0].text : recLines.map((l) => l.text).join('\n') };
     const bad = recLines.find((l) => l.badUtf8);
-    if (bad) rec.badUtf8Line = bad.lineNo;
+    if (bad) {
+      rec.badUtf8Line = bad.lineNo;
+      rec.badUtf8Detail = bad.badUtf8Detail;
+    }
     if (!header) {
       setHeader(rec);
       return [];
@@ -215,7 +232,7 @@ export async function* readCsv(lines: AsyncIterable<RawLine>, opts: CsvOptions, 
     if (raw.overlongBytes !== undefined) return { lineNo: raw.lineNo, text: '', badUtf8: false, overlongBytes: raw.overlongBytes };
     const decoded = decodeLine(raw.bytes, opts.encoding);
     // Invalid UTF-8 is decoded with U+FFFD only to keep the quote structure; the record is reported.
-    return decoded.ok ? { lineNo: raw.lineNo, text: decoded.text, badUtf8: false } : { lineNo: raw.lineNo, text: raw.bytes.toString('utf8'), badUtf8: true };
+    return decoded.ok ? { lineNo: raw.lineNo, text: decoded.text, badUtf8: false } : { lineNo: raw.lineNo, text: raw.bytes.toString('utf8'), badUtf8: true, badUtf8Detail: invalidUtf8Detail(raw.bytes) };
   };
 
   const drain = function* (): Generator<ReadItem> {

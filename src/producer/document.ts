@@ -4,6 +4,7 @@
  */
 import type { ErrorCode } from '../shared/errors.js';
 import type { DocumentInput } from '../shared/types.js';
+import { looksLikeText } from './binary-input.js';
 
 export interface ReadError {
   code: ErrorCode;
@@ -33,6 +34,14 @@ export interface FieldOptions {
 }
 
 export const UTF8_HINT = 're-run with --encoding latin1';
+
+/**
+ * Why a line is not UTF-8, suggesting latin-1 only when its bytes look like text: on control
+ * bytes (a binary file) latin-1 would "decode" anything and every garbage line would be scored.
+ */
+export function invalidUtf8Detail(bytes: Buffer): string {
+  return looksLikeText(bytes) ? `not valid UTF-8; ${UTF8_HINT}` : 'not valid UTF-8 and holds control bytes: binary data, not text (--encoding latin1 would not make it text)';
+}
 
 export function lineError(lineNo: number, code: ErrorCode, detail: string, id?: string): ReadItem {
   const error: ReadError = { code, message: `line ${lineNo}: ${detail}` };

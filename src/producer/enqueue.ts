@@ -111,6 +111,11 @@ export interface EnqueueOptions {
   keepDoneDays?: number;
   /** Shown by `status` next to the run id (the input file name). */
   inputLabel?: string;
+  /**
+   * Ids whose first line is remembered across chunks to name it when the id repeats (default
+   * 100,000, ~10 MB); older repeats are still caught, by their job's timestamp, as "an earlier line".
+   */
+  rememberedIdLines?: number;
   /** Stops reading; the documents already read are still sent, the summary says `aborted`. */
   signal?: AbortSignal;
   logger?: Logger;
@@ -137,6 +142,11 @@ export interface EnqueueSummary {
   notEnqueued: number;
   /** Writes Redis refused for lack of memory (each retried until accepted). */
   redisOomRefusals: number;
+  /**
+   * Documents (packs) whose id repeats one read earlier from this input; counted in
+   * `alreadyQueued` too, and each listed in errorsOut (E_INPUT_DUPLICATE) with both line numbers.
+   */
+  duplicates: number;
   skippedBlank: number;
   /** Jobs added (= enqueued with docsPerJob 1). */
   jobs: number;
@@ -168,9 +178,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 interface PendingJob {
   jobId: string;
   data: DocJobData;
+  /** Input line of the (first) document. */
+  lineNo: number;
 }
 
 const PAUSE_LOG_EVERY_MS = 30_000;
+
+/** Ids whose first line is remembered across chunks. */
+const RECENT_ID_LINES = 100_000;
 
 const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -180,7 +195,7 @@ const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
  */
 export class DocumentProducer {
   readonly runId: string;
-  readonly #o: Required<Omit<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal' | 'runId' | 'inputLabel'>> &
+  readonly #o: Required<Omit<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal' | 'runId' | 'inputLabel' | 'rememberedIdLines'>> &
     Pick<EnqueueOptions, 'errorsOut' | 'onProgress' | 'signal' | 'inputLabel'>;
   readonly #log: Logger;
   #queue: Queue<DocJobData> | undefined;
@@ -193,8 +208,10 @@ export class DocumentProducer {
   #oom: OomReporter;
   #oomRefusals = 0;
   #registerPending = false;
+  readonly #rememberedIdLines: number;
 
   constructor(opts: EnqueueOptions = {}) {
+    this.#rememberedIdLines = opts.rememberedIdLines ?? RECENT_ID_LINES;
     const d = ENQUEUE_DEFAULTS;
     this.runId = opts.runId ?? generateRunId();
     if (opts.jobOptions && 'jobId' in opts.jobOptions) {
@@ -290,7 +307,18 @@ export class DocumentProducer {
     const client = this.#client;
     if (!queue || !client) throw new Error('DocumentProducer.enqueue() called before open()');
     const started = performance.now();
-    const s = { read: 0, enqueued: 0, alreadyQueued: 0, skippedUnchanged: 0, rescored: 0, rejected: 0, notEnqueued: 0, jobs: 0 };
+    const s = { read: 0, enqueued: 0, alreadyQueued: 0, skippedUnchanged: 0, rescored: 0, rejected: 0, notEnqueued: 0, duplicates: 0, jobs: 0 };
+    // A job whose stored timestamp is not older than this was added by this enqueue (BullMQ
+    // stamps jobs with the producer's clock), so an existing id is a repeat within the input
+    // rather than a document left by an earlier run.
+    const startedAtMs = Date.now();
+    /** First line of each job id sent in earlier chunks, kept only for the chunk being checked. */
+    const duplicate = async (j: PendingJob, firstLine: number | undefined) => {
+      s.duplicates += 1;
+      const ids = j.data.docs.length === 1 ? `id "${j.data.docs[0].id}"` : `pack ${j.jobId}`;
+      const first = firstLine !== undefined ? `line ${firstLine}` : 'an earlier line';
+      await this.#errors?.write({ lineNo: j.lineNo, code: 'E_INPUT_DUPLICATE', message: `line ${j.lineNo}: ${ids} repeats the id of ${first}; only the first is scored`, ...(j.data.docs.length === 1 ? { id: j.data.docs[0].id } : {}) });
+    };
     let aborted = false;
     let chunk: PendingJob[] = [];
     const keepDoneDays = o.keepDoneDays || undefined;
@@ -337,20 +365,27 @@ export class DocumentProducer {
       const jobs = chunk;
       chunk = [];
       await waitForRoom();
-      // EXISTS before the markers, in one pipeline: a job that completes in between is seen
-      // either still existing or already marked (its markers are written before it is removed).
+      // Jobs before the markers: a job that completes in between is seen either still existing or
+      // already marked (its markers are written before it is removed). The job hash's timestamp
+      // (null: no such job) tells an existing job and when it was added, in one round trip.
       const pipeline = client.pipeline();
-      for (const j of jobs) pipeline.exists(queue.toKey(j.jobId));
+      for (const j of jobs) pipeline.hget(queue.toKey(j.jobId), 'timestamp');
       const exists = (await pipeline.exec()) ?? [];
       const docIds = jobs.flatMap((j) => j.data.docs.map((d) => d.id));
       const markers = await readMarkers(client, o.prefix, o.queue, docIds);
       let at = 0;
       const fresh: PendingJob[] = [];
       for (const [i, j] of jobs.entries()) {
-        const [err, n] = exists[i] ?? [null, 0];
+        const [err, stamp] = exists[i] ?? [null, null];
         if (err) throw err;
         const marks = markers.slice(at, at + j.data.docs.length);
         at += j.data.docs.length;
+        const n = stamp === null || stamp === undefined ? 0 : 1;
+        if (n === 1 && Number(stamp) >= startedAtMs) {
+          s.alreadyQueued += j.data.docs.length;
+          await duplicate(j, undefined);
+          continue;
+        }
         if (o.skipUnchanged) {
           const text = j.data.docs[0].text;
           const mark = marks[0];
@@ -385,7 +420,7 @@ export class DocumentProducer {
         const open = j.data.docs.filter((_, k) => !marks[k]);
         s.alreadyQueued += j.data.docs.length - open.length;
         if (open.length === j.data.docs.length) fresh.push(j);
-        else if (open.length) fresh.push({ jobId: jobIdForPack(open.map((d) => d.id)), data: { ...j.data, docs: open } });
+        else if (open.length) fresh.push({ jobId: jobIdForPack(open.map((d) => d.id)), data: { ...j.data, docs: open }, lineNo: j.lineNo });
       }
       if (fresh.length > 0) {
         const added = fresh.reduce((a, j) => a + j.data.docs.length, 0);
@@ -410,26 +445,30 @@ export class DocumentProducer {
       progress();
     };
 
-    /** Ids already in the chunk being collected: a repeat is counted, not sent twice. */
-    const inChunk = new Set<string>();
+    /** Ids of the chunk being collected (and of recent chunks), with their line: a repeat is counted and listed, not sent twice. */
+    const inChunk = new Map<string, number>();
     const push = async (job: PendingJob) => {
-      if (inChunk.has(job.jobId)) {
+      const firstLine = inChunk.get(job.jobId);
+      if (firstLine !== undefined) {
         s.alreadyQueued += job.data.docs.length;
+        await duplicate(job, firstLine);
         return;
       }
-      inChunk.add(job.jobId);
+      inChunk.set(job.jobId, job.lineNo);
       chunk.push(job);
       if (chunk.length >= o.chunkSize) {
-        inChunk.clear();
+        // Lines of ids from earlier chunks are kept up to a bound (~10 MB) so most repeats name
+        // their first line; beyond it the job's timestamp still catches them (an earlier line).
+        if (inChunk.size > (this.#rememberedIdLines)) inChunk.clear();
         await flush();
       }
     };
 
     const closePack = async () => {
       if (!pack) return;
-      const docs = pack.docs;
+      const { docs, firstLine } = pack;
       pack = undefined;
-      await push({ jobId: jobIdForPack(docs.map((d) => d.id)), data: { v: 1, runId: this.runId, docs, keepDoneDays } });
+      await push({ jobId: jobIdForPack(docs.map((d) => d.id)), data: { v: 1, runId: this.runId, docs, keepDoneDays }, lineNo: firstLine });
     };
 
     const accept = async (lineNo: number, doc: DocumentInput) => {
@@ -446,7 +485,7 @@ export class DocumentProducer {
         return reject({ lineNo, code: 'E_INPUT_TOO_LARGE', message: `line ${lineNo}: job payload is ${packOverhead + docBytes} bytes, over the ${o.maxJobBytes}-byte job limit (--max-job-bytes)`, id: doc.id });
       }
       if (o.docsPerJob === 1) {
-        return push({ jobId: jobIdForDocument(doc.id), data: { v: 1, runId: this.runId, docs: [doc], keepDoneDays } });
+        return push({ jobId: jobIdForDocument(doc.id), data: { v: 1, runId: this.runId, docs: [doc], keepDoneDays }, lineNo });
       }
       // Packs: `,` between documents; close the pack early rather than grow it over the limit.
       if (pack && pack.bytes + 1 + docBytes > o.maxJobBytes) await closePack();

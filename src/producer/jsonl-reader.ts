@@ -3,7 +3,7 @@
  * an object, or lacks the id/text fields is reported with its line number and reading goes on.
  */
 import { decodeLine, type RawLine, type InputEncoding } from './lines.js';
-import { lineError, recordToDocument, UTF8_HINT, type FieldOptions, type ReadItem, type ReaderStats } from './document.js';
+import { lineError, recordToDocument, invalidUtf8Detail, type FieldOptions, type ReadItem, type ReaderStats } from './document.js';
 
 export interface JsonlOptions extends FieldOptions {
   encoding: InputEncoding;
@@ -22,6 +22,74 @@ function jsonReason(err: unknown): string {
   return 'not valid JSON';
 }
 
+/**
+ * The source text of the number that `key` holds in the top-level object `json` (the last one
+ * if the key repeats, as JSON.parse keeps the last), or undefined. JSON.parse turns
+ * 9007199254740993 into 9007199254740992: ids above 2^53 (tweet and snowflake ids) must be read
+ * from their digits. Node 20 has no reviver source access, so the line is scanned: strings are
+ * skipped with their escapes, depth is counted on {} and [].
+ */
+export function rawNumberOf(json: string, key: string): string | undefined {
+  let depth = 0;
+  let found: string | undefined;
+  let i = 0;
+  const n = json.length;
+  const skipString = (from: number): number => {
+    let j = from + 1;
+    while (j < n) {
+      const c = json.charCodeAt(j);
+      if (c === 0x5c) j += 2;
+      else if (c === 0x22) return j + 1;
+      else j++;
+    }
+    return n;
+  };
+  while (i < n) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22) {
+      const end = skipString(i);
+      if (depth === 1) {
+        let j = end;
+        while (j < n && /\s/.test(json[j])) j++;
+        if (json[j] === ':') {
+          let name: unknown;
+          try {
+            name = JSON.parse(json.slice(i, end));
+          } catch {
+            name = undefined;
+          }
+          j++;
+          while (j < n && /\s/.test(json[j])) j++;
+          if (name === key) {
+            const m = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(json.slice(j, j + 400));
+            found = m ? m[0] : undefined;
+          }
+          i = j;
+          continue;
+        }
+      }
+      i = end;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    i++;
+  }
+  return found;
+}
+
+/**
+ * A numeric id as the digits the file holds. Integers beyond 2^53 keep their digits (a string
+ * id); a non-integer that a double cannot hold exactly has no lossless string form: refused.
+ */
+function exactNumericId(text: string, idField: string, parsed: number): { id: string } | { error: string } {
+  if (Number.isSafeInteger(parsed)) return { id: String(parsed) };
+  const raw = rawNumberOf(text, idField);
+  if (raw !== undefined && /^-?\d+$/.test(raw)) return { id: raw.replace(/^(-?)0+(?=\d)/, '$1') };
+  if (raw !== undefined && String(parsed) === raw) return { id: raw };
+  return { error: `"${idField}" is the number ${raw ?? String(parsed)}, which a double cannot hold exactly (${String(parsed)}): write the id as a JSON string` };
+}
+
 export async function* readJsonl(lines: AsyncIterable<RawLine>, opts: JsonlOptions, stats: ReaderStats): AsyncGenerator<ReadItem> {
   for await (const { lineNo, bytes, overlongBytes } of lines) {
     if (overlongBytes !== undefined) {
@@ -30,7 +98,7 @@ export async function* readJsonl(lines: AsyncIterable<RawLine>, opts: JsonlOptio
     }
     const decoded = decodeLine(bytes, opts.encoding);
     if (!decoded.ok) {
-      yield lineError(lineNo, 'E_INPUT_INVALID', `not valid UTF-8; ${UTF8_HINT}`);
+      yield lineError(lineNo, 'E_INPUT_INVALID', invalidUtf8Detail(bytes));
       continue;
     }
     const text = decoded.text;
@@ -49,6 +117,16 @@ export async function* readJsonl(lines: AsyncIterable<RawLine>, opts: JsonlOptio
       yield lineError(lineNo, 'E_INPUT_PARSE', `expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`);
       continue;
     }
-    yield recordToDocument(value as Record<string, unknown>, lineNo, opts);
+    const record = value as Record<string, unknown>;
+    const rawId = record[opts.idField];
+    if (typeof rawId === 'number' && Number.isFinite(rawId) && !Number.isSafeInteger(rawId)) {
+      const exact = exactNumericId(text, opts.idField, rawId);
+      if ('error' in exact) {
+        yield lineError(lineNo, 'E_INPUT_INVALID', exact.error);
+        continue;
+      }
+      record[opts.idField] = exact.id;
+    }
+    yield recordToDocument(record, lineNo, opts);
   }
 }

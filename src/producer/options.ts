@@ -56,3 +56,11 @@ export function toEnqueueFileOptions(c: EnqueueConfig, input?: string): EnqueueF
   const docsPerJob = c.docsPerJob ?? (c.skipUnchanged ? 1 : ENQUEUE_DEFAULTS.fileDocsPerJob);
   return { ...rest, docsPerJob, encoding: c.encoding as 'utf8' | 'latin1', keepDoneDays: keepDoneDays || fingerprintTtlDays || 0, inputLabel: input };
 }
+
+/**
+ * The input options every command that reads a file takes (`enqueue`, `run`, `eval`): the same
+ * flags, RB_* variables, defaults and validation, so RB_ENCODING=latin1 means the same everywhere.
+ */
+export const inputSchema = enqueueSchema.pick({ format: true, idField: true, textField: true, autoId: true, idPrefix: true, encoding: true, maxJobBytes: true });
+
+export type InputConfig = z.infer<typeof inputSchema>;

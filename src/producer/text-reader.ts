@@ -1,10 +1,11 @@
 /**
  * Plain text: one document per line, id `<prefix>:<lineNo>` (prefix = input basename, `stdin`,
  * or --id-prefix), so ids stay stable when the same file is enqueued again.
- * Blank lines are skipped and counted; NUL and other control characters are kept (the worker decides).
+ * Blank lines are skipped and counted; NUL and other control characters are kept (the worker decides),
+ * except that a NUL in the first 8,000 bytes refuses the whole input as binary (binary-input.ts).
  */
 import { decodeLine, type RawLine, type InputEncoding } from './lines.js';
-import { autoIdFor, lineError, UTF8_HINT, type ReadItem, type ReaderStats } from './document.js';
+import { autoIdFor, lineError, invalidUtf8Detail, type ReadItem, type ReaderStats } from './document.js';
 
 export interface TextOptions {
   idPrefix: string;
@@ -21,7 +22,7 @@ export async function* readText(lines: AsyncIterable<RawLine>, opts: TextOptions
     }
     const decoded = decodeLine(bytes, opts.encoding);
     if (!decoded.ok) {
-      yield lineError(lineNo, 'E_INPUT_INVALID', `not valid UTF-8; ${UTF8_HINT}`, id);
+      yield lineError(lineNo, 'E_INPUT_INVALID', invalidUtf8Detail(bytes), id);
       continue;
     }
     if (decoded.text.trim() === '') {

@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   E_INPUT_INVALID: 'a document or input line is invalid',
   E_INPUT_TOO_LARGE: 'a document or job payload is over the configured size limit',
   E_INPUT_PARSE: 'an input line could not be parsed',
+  E_INPUT_DUPLICATE: 'a document repeats an id already read from the same input (only the first is scored)',
+  E_INPUT_BINARY: 'the input is binary or compressed data, not text',
   E_MODEL_NOT_FOUND: 'the model file does not exist',
   E_MODEL_EMPTY: 'the model file is empty',
   E_MODEL_LFS_POINTER: 'the model file is a Git LFS pointer, not the model',

@@ -71,8 +71,8 @@ export function createWorkerMetrics(opts: { defaultMetrics?: boolean; labels?: R
         eld.reset();
       },
     }),
-    drainSeconds: new Gauge({ name: `${P}drain_seconds`, help: 'Estimated seconds for this worker to drain the waiting documents at its measured rate (KEDA scales on it)', labelNames: ['queue'], registers: [registry] }),
-    docsPerSecond: new Gauge({ name: `${P}documents_per_second`, help: 'Documents per second finished by this worker over the last minute', registers: [registry] }),
+    drainSeconds: new Gauge({ name: `${P}drain_seconds`, help: 'Estimated seconds for this worker to drain the waiting documents at its rate over the last 15 s (KEDA scales on it)', labelNames: ['queue'], registers: [registry] }),
+    docsPerSecond: new Gauge({ name: `${P}documents_per_second`, help: 'Documents per second finished by this worker over the last 15 s (or since it started, if later)', registers: [registry] }),
     stalledJobs: new Counter({ name: `${P}stalled_jobs_total`, help: 'Jobs this worker saw reported stalled (lock expired)', registers: [registry] }),
     redisOomRefusals: new Counter({
       name: `${P}redis_oom_refusals_total`,

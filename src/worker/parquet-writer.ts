@@ -136,13 +136,19 @@ function writerProperties(rowGroupSize: number, shape: Shape): pw.WriterProperti
   const vector = shape.task === 'embed' ? 'embedding' : 'logits';
   // Floats: byte-stream-split groups the 4 bytes of each float so zstd finds the repetition in
   // sign/exponent bytes; dictionaries never pay off on continuous values.
-  return new pw.WriterPropertiesBuilder()
+  // The per-column setters take the path as ONE string, which parquet-rs keeps as a one-part
+  // ColumnPath: it never equals the vector's nested path [vector, list, item] (the file came out
+  // dictionary-encoded). So that encoding is the default, and every top-level column, whose
+  // one-part path does match, gets the usual dictionary + PLAIN back.
+  let b = new pw.WriterPropertiesBuilder()
     .setMaxRowGroupSize(rowGroupSize)
     .setCompression(pw.Compression.ZSTD)
-    .setColumnDictionaryEnabled(`${vector}.list.item`, false)
-    .setColumnEncoding(`${vector}.list.item`, pw.Encoding.BYTE_STREAM_SPLIT)
-    .setCreatedBy('roberta-batch')
-    .build();
+    .setDictionaryEnabled(false)
+    .setEncoding(pw.Encoding.BYTE_STREAM_SPLIT);
+  for (const f of parquetSchema(shape).fields) {
+    if (f.name !== vector) b = b.setColumnDictionaryEnabled(f.name, true).setColumnEncoding(f.name, pw.Encoding.PLAIN);
+  }
+  return b.setCreatedBy('roberta-batch').build();
 }
 
 export class ParquetResultsWriter implements RecordSink {

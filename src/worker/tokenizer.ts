@@ -7,7 +7,7 @@
  * large batch does not block the event loop; only the id copy into Int32Array runs on it.
  */
 import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AddedToken,
@@ -26,15 +26,117 @@ export interface RobertaTokenizerOptions {
    * position table has 514 rows (RoBERTa's positions start at padding_idx + 1 = 2).
    */
   maxLength: number;
+  /**
+   * Texts up to this many UTF-16 code units are tokenized whole, so that their `tokenCount` is
+   * exact (default 65,536: ~16k tokens, ~30 ms); only longer ones are cut to a prefix.
+   */
+  exactCountChars?: number;
 }
+
+/** Default of `exactCountChars`: one streaming segment. */
+const EXACT_COUNT_CHARS = 64 * 1024;
 
 export interface Encoded {
   /** `<s>` + content + `</s>`, at most `maxLength` ids. */
   ids: Int32Array;
-  /** Tokens of the whole text including the two specials, before truncation. */
+  /**
+   * Tokens of the text including the two specials, before truncation. Exact when the whole
+   * text was tokenized (`tokenizedChars` = its length); for a text cut to a prefix (see
+   * `encodeBatch`) the tokens of that prefix: a lower bound, always over `maxLength`.
+   */
   tokenCount: number;
   truncated: boolean;
+  /** UTF-16 code units of the text that went through the tokenizer. */
+  tokenizedChars: number;
 }
+
+/**
+ * What the prefix cut relies on, known from the tokenizer's pipeline (see `cutAt`):
+ * `maxTokenBytes`, the longest token in bytes, sizes the first prefix; `streamable` says a
+ * text may also be cut into consecutive segments tokenized one by one (no prefix space added
+ * to each segment).
+ */
+interface PrefixCut {
+  maxTokenBytes: number;
+  streamable: boolean;
+}
+
+/** GPT-2's bytes_to_unicode: the 256 characters byte-level BPE writes bytes as. */
+const BYTE_LEVEL_CHARS: ReadonlySet<string> = (() => {
+  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const out = new Set<string>();
+  let n = 0;
+  for (let b = 0; b < 256; b++) out.add(String.fromCodePoint(printable(b) ? b : 256 + n++));
+  return out;
+})();
+
+/** Bytes a vocabulary entry stands for: one per byte-level character, else its UTF-8 (an added token). */
+function tokenBytes(token: string): number {
+  const chars = [...token];
+  return chars.every((c) => BYTE_LEVEL_CHARS.has(c)) ? chars.length : Buffer.byteLength(token, 'utf8');
+}
+
+function maxTokenBytesOf(vocab: Iterable<string>): number {
+  let max = 1;
+  for (const t of vocab) max = Math.max(max, tokenBytes(t));
+  return max;
+}
+
+/**
+ * A tokenizer.json qualifies for the prefix cut only if its pipeline is the one the argument
+ * at `cutAt` is about: no normalizer, the ByteLevel pre-tokenizer with its GPT-2 regex, BPE
+ * without dropout, added tokens without whitespace. Anything else is tokenized whole.
+ */
+function prefixCutFromJson(json: unknown): PrefixCut | undefined {
+  const j = json as {
+    normalizer?: unknown;
+    pre_tokenizer?: { type?: string; use_regex?: boolean; add_prefix_space?: boolean } | null;
+    model?: { type?: string; dropout?: unknown; vocab?: Record<string, number> };
+    added_tokens?: Array<{ content?: string }>;
+  };
+  if (j.normalizer) return undefined;
+  const pre = j.pre_tokenizer;
+  if (!pre || pre.type !== 'ByteLevel' || pre.use_regex === false) return undefined;
+  if (j.model?.type !== 'BPE' || j.model.dropout || !j.model.vocab) return undefined;
+  const added = (j.added_tokens ?? []).map((a) => a.content ?? '');
+  if (added.some((c) => c === '' || /[\s\u0085\u180e]/u.test(c))) return undefined;
+  return { maxTokenBytes: maxTokenBytesOf([...Object.keys(j.model.vocab), ...added]), streamable: pre.add_prefix_space !== true };
+}
+
+/** Whitespace to the GPT-2 regex's `\s` (Unicode White_Space), plus U+180E and U+FEFF to be safe. */
+function isWhitespace(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0 || c === 0x1680 || c === 0x180e ||
+    (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** ASCII space, tab, LF, CR: whitespace to every regex flavour. */
+const isCutChar = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+/**
+ * The first index >= `from` where the text may be cut so that tokenizing `text.slice(0, i)`
+ * gives exactly the first tokens of the whole text, or `text.length` when there is none.
+ *
+ * Why such a cut exists (byte-level BPE as RoBERTa sets it up): the pre-tokenizer splits the
+ * text with `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+` and BPE
+ * runs on each piece alone. At an index i with whitespace at i and none at i-1, the piece
+ * holding i-1 is one of the non-whitespace alternatives, which take a space only as their
+ * first character, so it ends at i: i is a piece boundary of the whole text. Every piece
+ * before it is matched from characters before i (the only lookahead, `(?!\S)`, looks one
+ * character past a whitespace run, which ends before i-1), so the prefix splits into the same
+ * pieces, and BPE gives them the same tokens. Added tokens (`<s>`, `<mask>` ...) hold no
+ * whitespace, so none spans i; `<mask>`'s left strip only takes whitespace after i-1.
+ * Hence tokens(prefix) = the first tokens of tokens(text), and tokens(rest) follow them.
+ * Cutting inside a word instead would not do: BPE merges in a piece depend on its whole length.
+ */
+function cutAt(text: string, from: number): number {
+  for (let i = Math.max(1, from); i < text.length; i++) {
+    if (isCutChar(text.charCodeAt(i)) && !isWhitespace(text.charCodeAt(i - 1))) return i;
+  }
+  return text.length;
+}
+
+/** Segment size for streaming a long text into windows: 64 Ki code units, ~16k tokens of English. */
+const SEGMENT_CHARS = 64 * 1024;
 
 /** RoBERTa's special tokens; the ids are those of roberta-base's vocab.json (`<mask>` is last). */
 export const ROBERTA_SPECIAL_TOKENS = {
@@ -83,15 +185,15 @@ async function assertReadable(file: string, what: string): Promise<void> {
   }
 }
 
-function validateOptions(opts: RobertaTokenizerOptions): RobertaTokenizerOptions {
-  const { maxLength } = opts;
+function validateOptions(opts: RobertaTokenizerOptions): Required<RobertaTokenizerOptions> {
+  const { maxLength, exactCountChars = EXACT_COUNT_CHARS } = opts;
   // 3 = the two specials plus at least one content token.
   if (!Number.isInteger(maxLength) || maxLength < SPECIALS_PER_SEQUENCE + 1) {
     throw new RobertaBatchError('E_CONFIG', `maxLength ${String(maxLength)}: expected an integer >= 3`, {
       hint: 'use the model maximum including <s> and </s> (512 for roberta-base)',
     });
   }
-  return Object.freeze({ maxLength });
+  return Object.freeze({ maxLength, exactCountChars });
 }
 
 export class RobertaTokenizer {
@@ -101,8 +203,11 @@ export class RobertaTokenizer {
   readonly #eosId: number;
   readonly #padId: number;
   readonly #vocabSize: number;
+  readonly #cut: PrefixCut | undefined;
+  /** Texts longer than this are cut; the first prefix holds maxLength - 1 content tokens unless tokens run longer than maxTokenBytes. */
+  readonly #prefixChars: number;
 
-  private constructor(tokenizer: Tokenizer, opts: RobertaTokenizerOptions, source: string) {
+  private constructor(tokenizer: Tokenizer, opts: Required<RobertaTokenizerOptions>, source: string, cut: PrefixCut | undefined) {
     // A saved tokenizer.json may carry its own truncation/padding (HF writes them when they
     // were enabled at save time); truncation and padding are this class's and the batcher's.
     tokenizer.disableTruncation();
@@ -123,6 +228,11 @@ export class RobertaTokenizer {
     this.#eosId = idOf(ROBERTA_SPECIAL_TOKENS.eos);
     this.#padId = idOf(ROBERTA_SPECIAL_TOKENS.pad);
     this.#vocabSize = tokenizer.getVocabSize(true);
+    this.#cut = cut;
+    // maxLength - 1 content tokens (one more than fit) of at most maxTokenBytes bytes each; a
+    // UTF-16 code unit is at least one UTF-8 byte, so that many code units hold at least that
+    // many bytes. roberta-base: 511 x 128 = 65,408.
+    this.#prefixChars = cut ? Math.max(opts.exactCountChars, (opts.maxLength - 1) * cut.maxTokenBytes) : Infinity;
   }
 
   /** Loads a Hugging Face `tokenizer.json` (the pipeline it describes is used as is). */
@@ -139,7 +249,13 @@ export class RobertaTokenizer {
         context: { file },
       });
     }
-    return RobertaTokenizer.#checked(tokenizer, options, file);
+    let cut: PrefixCut | undefined;
+    try {
+      cut = prefixCutFromJson(JSON.parse(await readFile(file, 'utf8')));
+    } catch {
+      cut = undefined;
+    }
+    return RobertaTokenizer.#checked(tokenizer, options, file, cut);
   }
 
   /**
@@ -198,7 +314,9 @@ export class RobertaTokenizer {
         context: { file: vocabJson },
       });
     }
-    return RobertaTokenizer.#checked(tokenizer, options, vocabJson);
+    // The pipeline built above is the one prefixCutFromJson accepts.
+    const cut: PrefixCut = { maxTokenBytes: maxTokenBytesOf(Object.keys(tokenizer.getVocab(true))), streamable: true };
+    return RobertaTokenizer.#checked(tokenizer, options, vocabJson, cut);
   }
 
   /** `tokenizer.json` when the directory has one, else `vocab.json` + `merges.txt`. */
@@ -210,8 +328,8 @@ export class RobertaTokenizer {
   }
 
   /** Refuses a pipeline that does not wrap text as `<s> … </s>` (a tokenizer.json without post-processor). */
-  static async #checked(tokenizer: Tokenizer, opts: RobertaTokenizerOptions, source: string): Promise<RobertaTokenizer> {
-    const self = new RobertaTokenizer(tokenizer, opts, source);
+  static async #checked(tokenizer: Tokenizer, opts: Required<RobertaTokenizerOptions>, source: string, cut: PrefixCut | undefined): Promise<RobertaTokenizer> {
+    const self = new RobertaTokenizer(tokenizer, opts, source, cut);
     const empty = (await tokenizer.encode('')).getIds();
     if (empty.length !== SPECIALS_PER_SEQUENCE || empty[0] !== self.#bosId || empty[1] !== self.#eosId) {
       throw new RobertaBatchError('E_TOKENIZER', `${source} does not wrap text as <s> … </s> (empty text gave [${empty.join(', ')}])`, {
@@ -241,19 +359,34 @@ export class RobertaTokenizer {
    *   (27 tokens mean, none truncated) 11.96k, the same as truncating (12.35k, within noise);
    * - truncation without any count (not an option, for scale): 281 on the long docs.
    * So the count costs ~27% CPU only on documents ~4x over maxLength and nothing on
-   * documents that fit. A 1 MB text takes ~0.7 s (~0.35 s truncated) plus ~20 ms to copy its
-   * 221k ids out of Rust. Of a batch of short reviews, ~94% of the time is in Rust and ~6%
+   * documents that fit. Tokenized whole, a 1 MB text took ~0.7 s and a 20 MB one 39 s; past
+   * 64 Ki characters only a prefix is tokenized now (below), so a 20 MB text costs ~59 ms,
+   * 10.7 times a 10 KB one (5.5 ms; roberta-base, load average 8.4). Of a batch of short reviews, ~94% of the time is in Rust and ~6%
    * (getIds + Int32Array copy) on the event loop.
    */
   async encodeBatch(texts: string[]): Promise<Encoded[]> {
     if (texts.length === 0) return [];
-    const encodings = await this.#tokenizer.encodeBatch(texts);
-    return encodings.map((encoding) => this.#truncate(encoding));
+    // A text longer than the first prefix is tokenized only up to a cut (see cutAt) past it:
+    // a 20 MB document cost 39 s and 2.5 GiB tokenized whole, and held up every document
+    // tokenized in the same call. The ids are those of tokenizing it whole and truncating.
+    const ends = texts.map((t) => (t.length > this.#prefixChars ? cutAt(t, this.#prefixChars) : t.length));
+    const encodings = await this.#tokenizer.encodeBatch(texts.map((t, i) => (ends[i] < t.length ? t.slice(0, ends[i]) : t)));
+    return Promise.all(encodings.map(async (encoding, i) => {
+      let end = ends[i];
+      let enc = this.#truncate(encoding, end);
+      // Tokens over maxTokenBytes only come from added tokens that strip whitespace (`<mask>`
+      // after a long run of spaces): the prefix then holds too few tokens to prove the cut; grow it.
+      while (end < texts[i].length && !enc.truncated) {
+        end = cutAt(texts[i], end * 2);
+        enc = this.#truncate(await this.#tokenizer.encode(end < texts[i].length ? texts[i].slice(0, end) : texts[i]), end);
+      }
+      return enc;
+    }));
   }
 
   /** Same as `encodeBatch([text])[0]`. */
   async encode(text: string): Promise<Encoded> {
-    return this.#truncate(await this.#tokenizer.encode(text));
+    return (await this.encodeBatch([text]))[0];
   }
 
   /**
@@ -262,8 +395,36 @@ export class RobertaTokenizer {
    * gets `bosId`/`eosId` around it.
    */
   async encodeFull(text: string): Promise<Int32Array> {
-    const encoding = await this.#tokenizer.encode(text, null, { addSpecialTokens: false });
-    return Int32Array.from(encoding.getIds());
+    const parts: Int32Array[] = [];
+    for await (const p of this.encodeSegments(text)) parts.push(p);
+    if (parts.length === 1) return parts[0];
+    const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /**
+   * The ids of `encodeFull(text)`, in consecutive pieces, each from one segment of about
+   * SEGMENT_CHARS cut where cutAt allows: tokenizers holds one segment's encoding at a time
+   * (offsets, strings: ~125 bytes a token) instead of the whole text's, and the caller can
+   * plan windows as the ids arrive.
+   */
+  async *encodeSegments(text: string): AsyncGenerator<Int32Array> {
+    if (!this.#cut?.streamable) {
+      yield Int32Array.from((await this.#tokenizer.encode(text, null, { addSpecialTokens: false })).getIds());
+      return;
+    }
+    for (let start = 0; start < text.length || start === 0;) {
+      const end = text.length - start > SEGMENT_CHARS ? cutAt(text, start + SEGMENT_CHARS) : text.length;
+      const encoding = await this.#tokenizer.encode(start === 0 && end === text.length ? text : text.slice(start, end), null, { addSpecialTokens: false });
+      yield Int32Array.from(encoding.getIds());
+      start = end;
+      if (end === text.length) break;
+    }
   }
 
   /** Text back from ids; specials are dropped. */
@@ -277,15 +438,15 @@ export class RobertaTokenizer {
   }
 
   /** Keeps `<s>` + the first maxLength-2 content ids + `</s>`, as HF's truncation does. */
-  #truncate(encoding: Encoding): Encoded {
+  #truncate(encoding: Encoding, tokenizedChars: number): Encoded {
     const all = encoding.getIds();
     const tokenCount = all.length;
     if (tokenCount <= this.#maxLength) {
-      return { ids: Int32Array.from(all), tokenCount, truncated: false };
+      return { ids: Int32Array.from(all), tokenCount, truncated: false, tokenizedChars };
     }
     const ids = new Int32Array(this.#maxLength);
     for (let i = 0; i < this.#maxLength - 1; i++) ids[i] = all[i];
     ids[this.#maxLength - 1] = this.#eosId;
-    return { ids, tokenCount, truncated: true };
+    return { ids, tokenCount, truncated: true, tokenizedChars };
   }
 }

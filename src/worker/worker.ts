@@ -22,13 +22,20 @@ import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } 
 import type { InferenceBackend } from './backend.js';
 import { DynamicBatcher } from './batcher.js';
 import { checkModelFile, l2normalizeRows, resolveModelFile, type ModelInfo } from './engine.js';
-import { planWindows, weightedMean } from './long-docs.js';
+import { scoreWindows, weightedMean } from './long-docs.js';
 import { InferenceThread } from './inference-thread.js';
 import { embeddingFromVector, labelsFor, sentimentFromLogits } from './postprocess.js';
 import { ResultsPublisher } from './results-publisher.js';
 import { TokenizeQueue } from './tokenize-queue.js';
 import { loadWorkerTokenizer } from './model-setup.js';
 import type { RobertaTokenizer } from './tokenizer.js';
+
+/**
+ * Window of the measured rate behind documents_per_second and drain_seconds: 15 s holds several
+ * batches even on CPU (a batch of 32 roberta-base documents takes 1-3 s on 2 cores) and is half
+ * of KEDA's default 30 s polling interval, so the autoscaler never acts on a rate older than one poll.
+ */
+const RATE_WINDOW_MS = 15_000;
 
 export interface JobSummary {
   ok: number;
@@ -53,6 +60,8 @@ export class RobertaWorker {
   #shuttingDown = false;
   #closing: Promise<boolean> | undefined;
   #recentDone: number[] = [];
+  /** When the worker began taking jobs (ms), so a young worker's rate is not diluted by time it did not serve. */
+  #servingSince = 0;
   #redis: RedisClient | undefined;
   #setupFp = '';
   #bookkeeper: Bookkeeper | undefined;
@@ -76,6 +85,12 @@ export class RobertaWorker {
   /** The metrics server, to mount extra routes such as the queue UI (undefined before start()). */
   get httpServer(): MetricsServer | undefined {
     return this.#server;
+  }
+
+  #setRedisUp(up: boolean): void {
+    if (up !== this.#redisUp && !this.#shuttingDown) this.log[up ? 'info' : 'warn']({}, up ? 'Redis connection back: ready again' : 'Redis connection lost: not ready until it is back');
+    this.#redisUp = up;
+    this.metrics.ready.set(this.ready().ready ? 1 : 0);
   }
 
   ready(): { ready: boolean; reasons: string[] } {
@@ -130,7 +145,15 @@ export class RobertaWorker {
       });
     }
     if (c.device.kind === 'auto' && info.device === 'cpu') this.log.warn({ device: c.device }, 'CUDA unavailable, --device auto fell back to CPU');
-    this.#labels = labelsFor(info.signature.numLabels ?? 2, c.labels);
+    const numLabels = info.signature.numLabels;
+    if (c.task === 'sentiment' && c.labels?.length && numLabels !== undefined && c.labels.length !== numLabels) {
+      await this.#backend.close();
+      // A wrong count would print a report over classes the model does not have, or label every document with a name meant for another logit.
+      throw new RobertaBatchError('E_CONFIG', `--labels names ${c.labels.length} labels (${c.labels.join(', ')}), but ${info.path} has ${numLabels} outputs`, {
+        hint: `give exactly ${numLabels} comma-separated names, in logit order`,
+      });
+    }
+    this.#labels = labelsFor(numLabels ?? 2, c.labels);
     this.metrics.modelInfo.set({ model: info.name, sha256: info.sha256, task: c.task, signature: info.signature.kind, device: info.device }, 1);
     this.log.info({ model: info.name, sha256: info.sha256, signature: info.signature.kind, outputKind: info.signature.outputKind, device: info.device }, 'model loaded');
 
@@ -167,6 +190,10 @@ export class RobertaWorker {
     const connection = bullConnection(c.redisUrl);
     this.#redis = connect(c.redisUrl);
     this.#redis.on('error', () => {});
+    // Readiness follows this connection both ways: ioredis reconnects by itself after a Redis
+    // restart and emits 'ready' each time, so a blip takes the pod out of service only while it lasts.
+    this.#redis.on('close', () => this.#setRedisUp(false));
+    this.#redis.on('ready', () => this.#setRedisUp(true));
     await this.#redis.connect();
     this.#setupFp = setupFingerprint({
       modelSha256: info.sha256, task: c.task, pooling: c.pooling, normalize: c.normalize,
@@ -206,10 +233,8 @@ export class RobertaWorker {
         void this.#oom.refused('BullMQ fetch/complete/lock renewal');
         return;
       }
-      this.#redisUp = false;
       this.log.warn({ reason: err.message }, 'BullMQ worker error (reconnecting)');
     });
-    this.#bull.on('ready', () => { this.#redisUp = true; });
     // Taking a job is a write: once one is taken (or there is none to take), Redis is not refusing us.
     this.#bull.on('active', () => this.#oom.accepted());
     this.#bull.on('drained', () => this.#oom.accepted());
@@ -218,7 +243,8 @@ export class RobertaWorker {
       this.log.warn({ jobId }, 'job stalled (its lock expired); BullMQ moved it back to wait');
     });
     this.#modelLoaded = true;
-    this.metrics.ready.set(1);
+    this.#servingSince = Date.now();
+    this.#setRedisUp(this.#redis.status === 'ready');
     void this.#bull.run().catch((err) => this.log.error({ reason: errorMessage(err) }, 'worker loop ended'));
     this.log.info({ queue: c.queue, redis: redactRedisUrl(c.redisUrl), maxBatchSize: c.maxBatchSize, maxBatchTokens: c.maxBatchTokens, maxWaitMs: c.maxWaitMs }, 'worker ready');
   }
@@ -290,15 +316,18 @@ export class RobertaWorker {
       const enc = await this.#tokenizeQueue!.encode(text);
       let vector: Float32Array;
       let windows = 1;
+      // Exact with --long-docs chunk, which tokenizes the whole text anyway; else see Encoded.tokenCount.
+      let tokenCount = enc.tokenCount;
       let batchSize: number;
       let waitMs: number;
       let runMs: number;
       if (enc.truncated && this.config.longDocs === 'chunk') {
         const tok = this.#tokenizer!;
-        const plan = planWindows(await tok.encodeFull(text), { maxLength: tok.maxLength, overlap: this.config.chunkOverlap, bosId: tok.bosId, eosId: tok.eosId });
-        const outs = await Promise.all(plan.windows.map((w) => this.#batcher!.submit(w)));
+        const plan = await scoreWindows(tok.encodeSegments(text), { maxLength: tok.maxLength, overlap: this.config.chunkOverlap, bosId: tok.bosId, eosId: tok.eosId }, (w) => this.#batcher!.submit(w));
+        const outs = plan.outs;
         vector = weightedMean(outs.map((o) => o.vector), plan.weights);
-        windows = plan.windows.length;
+        windows = outs.length;
+        tokenCount = plan.contentTokens + 2;
         batchSize = Math.max(...outs.map((o) => o.batchSize));
         waitMs = Math.max(...outs.map((o) => o.waitMs));
         runMs = outs.reduce((a, o) => a + o.runMs, 0);
@@ -311,7 +340,7 @@ export class RobertaWorker {
         v: 1, status: 'ok', id: doc.id, runId, meta: doc.meta,
         model: { name: info.name, sha256: info.sha256 }, task: this.config.task,
         workerId: this.config.workerId, finishedAt: new Date().toISOString(),
-        tokenCount: enc.tokenCount, truncated: enc.truncated && windows === 1, windows, batchSize,
+        tokenCount, truncated: enc.truncated && windows === 1, windows, batchSize,
         timings: { endToEndMs: Date.now() - job.timestamp, batchWaitMs: Math.round(waitMs), inferenceMs: Math.round(runMs) },
       };
       if (this.config.task === 'sentiment') rec.sentiment = sentimentFromLogits(vector, this.#labels);
@@ -350,12 +379,17 @@ export class RobertaWorker {
   }
 
   async #refreshQueueGauges(): Promise<void> {
-    if (!this.#statsQueue) return;
+    // Redis down: the queue commands would wait in ioredis' offline queue, and /metrics with them,
+    // until Redis is back; the gauges keep their last values and roberta_batch_ready says why.
+    if (!this.#statsQueue || !this.#redisUp) return;
     const counts = await this.#statsQueue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
     for (const [state, n] of Object.entries(counts)) this.metrics.queueJobs.set({ queue: this.config.queue, state }, n);
     const now = Date.now();
-    this.#recentDone = this.#recentDone.filter((t) => now - t <= 60_000);
-    const rate = this.#recentDone.length / 60;
+    this.#recentDone = this.#recentDone.filter((t) => now - t <= RATE_WINDOW_MS);
+    // Over the time actually served within the window: a worker that started 3 s ago and did
+    // 30 documents runs at 10 docs/s, not 0.5 (30 over a full window).
+    const spanMs = Math.min(RATE_WINDOW_MS, Math.max(1_000, now - this.#servingSince));
+    const rate = this.#recentDone.length / (spanMs / 1000);
     this.metrics.docsPerSecond.set(rate);
     const backlog = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
     // No measured rate yet: report the backlog itself so an autoscaler still sees work.

@@ -2,12 +2,15 @@ import { expect, test } from 'vitest';
 import { docs, errors, readAll } from '../helpers/read-all.js';
 
 test('text: one document per line, id <basename>:<lineNo>, blank lines skipped and counted', async () => {
-  const input = 'first review\n\nsecond\tone\r\n   \nthird\u0000with NUL\n';
+  // A NUL byte in the first 8,000 bytes marks the whole input as binary (binary-input.ts); later
+  // on, a line keeps its control characters and the worker decides.
+  const input = `first review\n\nsecond\tone\r\n   \n${'x'.repeat(8000)}\nthird\u0000with NUL\n`;
   const { items, skippedBlank } = await readAll(input, 'reviews.txt');
   expect(docs(items)).toEqual([
     { lineNo: 1, id: 'reviews.txt:1', text: 'first review' },
     { lineNo: 3, id: 'reviews.txt:3', text: 'second\tone' },
-    { lineNo: 5, id: 'reviews.txt:5', text: 'third\u0000with NUL' },
+    { lineNo: 5, id: 'reviews.txt:5', text: 'x'.repeat(8000) },
+    { lineNo: 6, id: 'reviews.txt:6', text: 'third\u0000with NUL' },
   ]);
   expect(errors(items)).toEqual([]);
   expect(skippedBlank).toBe(2);

@@ -3,7 +3,7 @@
  * Flags are parsed here; reading and enqueueing live in src/producer/.
  */
 import { Command, Option } from 'commander';
-import { addFlags, CONNECTION_FLAGS, runCommand } from '../options.js';
+import { addFlags, CONNECTION_FLAGS, INPUT_FLAGS, MAX_JOB_BYTES_FLAG, runCommand } from '../options.js';
 import { isQuiet } from '../output.js';
 import { onShutdownSignal } from '../signals.js';
 import { parseConfig, envName } from '../../shared/config.js';
@@ -13,14 +13,8 @@ import { enqueueSchema, toEnqueueFileOptions } from '../../producer/options.js';
 
 type Flag = [field: string, flags: string, description: string];
 
-export const READER_FLAGS: Flag[] = [
-  ['format', '--format <format>', 'auto | jsonl | csv | text; auto: .jsonl/.ndjson → jsonl, .csv → csv, else text (default auto)'],
-  ['idField', '--id-field <name>', 'JSONL/CSV field holding the document id; numbers become strings (default id)'],
-  ['textField', '--text-field <name>', 'JSONL/CSV field holding the text; every other field is kept as meta (default text)'],
-  ['autoId', '--auto-id', 'JSONL/CSV: a document without an id gets <basename>:<line> instead of being rejected'],
-  ['idPrefix', '--id-prefix <prefix>', 'prefix of generated ids <prefix>:<line> (text format, --auto-id) (default: input basename, stdin for -)'],
-  ['encoding', '--encoding <enc>', 'utf8 | latin1; with utf8 a line that is not valid UTF-8 is rejected, not altered (default utf8)'],
-];
+/** The reader flags, shared with `run` and `eval`. */
+export const READER_FLAGS: Flag[] = INPUT_FLAGS;
 
 const PRODUCER_FLAGS: Flag[] = [
   ['docsPerJob', '--docs-per-job <n>', 'documents per job; >1 packs them, job id pack-<sha1 of ids>, dedup per pack; 1 = one job per document, id = document id (default 64, 1 with --skip-unchanged)'],
@@ -28,7 +22,7 @@ const PRODUCER_FLAGS: Flag[] = [
   ['maxWaiting', '--max-waiting <n>', 'pause while the queue has more waiting jobs than this (default 100000)'],
   ['runId', '--run-id <id>', 'run id stored with every job (default run-YYYYMMDD-HHMMSS-xxxx, UTC)'],
   ['maxDocBytes', '--max-doc-bytes <n>', 'reject (E_INPUT_TOO_LARGE) documents whose text is over this many UTF-8 bytes (default 1048576)'],
-  ['maxJobBytes', '--max-job-bytes <n>', 'reject (E_INPUT_TOO_LARGE) a job payload over this many bytes; packs close early (default 2097152)'],
+  MAX_JOB_BYTES_FLAG,
   ['strict', '--strict', 'abort (exit 1) on the first malformed or rejected line instead of skipping it'],
   ['errorsOut', '--errors-out <file>', 'write malformed and rejected lines there as JSON Lines {lineNo, code, message, id?}'],
   ['skipUnchanged', '--skip-unchanged', 'skip documents whose stored result came from the same text and model setup; re-score changed ones (docs/INCREMENTAL.md)'],
@@ -49,6 +43,10 @@ Rejected lines (skipped, counted, listed in --errors-out; abort with --strict):
   E_INPUT_INVALID    no id or text field, bad id, or not valid UTF-8 (use --encoding latin1)
   E_INPUT_TOO_LARGE  text over --max-doc-bytes, job over --max-job-bytes, or a line over
                      3 x --max-job-bytes (never held in memory)
+  E_INPUT_DUPLICATE  an id already read from this input: counted as already queued, listed
+                     with its line and the first one's (only the first is scored)
+  E_INPUT_BINARY     the input is binary or compressed (NUL bytes, gzip/zip/... magic): the
+                     whole input is refused; .gz files are decompressed as they are read
   Blank lines are skipped and counted.
 
 Exit codes: 0 done (even with rejected lines), 1 error or --strict abort,
@@ -66,7 +64,7 @@ function formatSummary(s: EnqueueSummary): string {
   const rows: Array<[string, string]> = [
     ['read', n(s.read)],
     ['enqueued', n(s.enqueued)],
-    ['already queued', n(s.alreadyQueued)],
+    ['already queued', `${n(s.alreadyQueued)}${s.duplicates ? ` (${n(s.duplicates)} repeat an id of this input${s.errorsOut ? `, listed in ${s.errorsOut}` : ''})` : ''}`],
     ...(s.skippedUnchanged || s.rescored ? ([['unchanged', `${n(s.skippedUnchanged)} skipped`], ['changed', `${n(s.rescored)} re-scored`]] as Array<[string, string]>) : []),
     ...(s.notEnqueued ? ([['NOT enqueued', `${n(s.notEnqueued)} (Redis refused them: E_REDIS_OOM; run the same command again once Redis has memory)`]] as Array<[string, string]>) : []),
     ['rejected', `${n(s.rejected)}${s.rejected > 0 && s.errorsOut ? ` (listed in ${s.errorsOut})` : s.rejected > 0 ? ' (pass --errors-out FILE to list them)' : ''}`],

@@ -6,7 +6,7 @@ import { onShutdownSignal } from '../signals.js';
 import { defaultModelFor } from '../../model/quickstart.js';
 import { evaluateFile } from '../../eval/evaluate.js';
 import { formatReport } from '../../eval/report.js';
-import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, readerOptionsFrom, runCommand } from '../options.js';
+import { CONNECTION_FLAGS, INPUT_FLAGS, MAX_JOB_BYTES_FLAG, WORKER_FLAGS, addFlags, pick, readerOptionsFrom, runCommand } from '../options.js';
 
 /** Embedding-only flags make no sense for a sentiment evaluation. */
 const EVAL_WORKER_FLAGS = WORKER_FLAGS.filter(([f]) => !['task', 'pooling', 'normalize', 'model'].includes(f));
@@ -16,16 +16,11 @@ export function evalCommand(): Command {
     .description('Score a labelled file with a sentiment model through the normal pipeline (queue, batcher, results) and report accuracy, macro-F1, Matthews correlation and the confusion matrix. Gold labels are label names (case-insensitive) or 0-based indexes into them; rows with other labels are excluded and counted (docs/EVALUATION.md).')
     .requiredOption('--data <file>', 'labelled JSON Lines or CSV file')
     .requiredOption('--label-field <name>', 'field holding the gold label')
-    .option('--text-field <name>', 'field holding the text', 'text')
-    .option('--id-field <name>', 'field holding the document id', 'id')
-    .option('--auto-id', 'number rows without an id as <file>:<line>')
-    .addOption(new Option('--format <format>', 'auto (by extension) | csv | jsonl').choices(['auto', 'csv', 'jsonl']).default('auto'))
-    .addOption(new Option('--encoding <enc>', 'utf8 | latin1').choices(['utf8', 'latin1']).default('utf8'))
     .option('--json', 'print the report as JSON instead of a table')
     .option('--predictions <file>', 'keep the per-document predictions (JSON Lines) in this file')
     .addOption(new Option('--workers <n>', 'worker instances (default 1) [env RB_WORKERS]'))
     .addOption(new Option('--docs-per-job <n>', 'documents packed into one job (default 1) [env RB_DOCS_PER_JOB]'));
-  addFlags(cmd, [...CONNECTION_FLAGS, ...EVAL_WORKER_FLAGS]);
+  addFlags(cmd, [...INPUT_FLAGS, MAX_JOB_BYTES_FLAG, ...CONNECTION_FLAGS, ...EVAL_WORKER_FLAGS]);
   cmd.addOption(new Option('--model <path>', 'sentiment ONNX model file or folder (default: models/roberta-sequence-classification-9 if fetched, else a generated test model) [env RB_MODEL]'));
   cmd.action((opts: Record<string, unknown>) =>
     runCommand(async () => {

@@ -6,7 +6,7 @@ import type { Task } from '../../shared/types.js';
 import { defaultModelFor } from '../../model/quickstart.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
 import { ENQUEUE_DEFAULTS } from '../../producer/enqueue.js';
-import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, readerOptionsFrom, runCommand } from '../options.js';
+import { CONNECTION_FLAGS, INPUT_FLAGS, MAX_JOB_BYTES_FLAG, WORKER_FLAGS, addFlags, pick, readerOptionsFrom, runCommand } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
 function printSummary(s: RunSummary): void {
@@ -32,14 +32,9 @@ export function runCommandDef(): Command {
     .requiredOption('--out <file>', 'JSON Lines file for the results')
     .addOption(new Option('--errors-out <file>', 'failures and rejected lines (default <out>.errors.jsonl)'))
     .addOption(new Option('--workers <n>', 'worker instances (each with its own onnxruntime session) (default 1) [env RB_WORKERS]'))
-    .addOption(new Option('--format <format>', 'auto | jsonl | csv | text').default('auto'))
-    .option('--id-field <name>', 'field holding the document id', 'id')
-    .option('--text-field <name>', 'field holding the text', 'text')
-    .option('--auto-id', 'number documents without an id as <file>:<line>')
-    .addOption(new Option('--encoding <enc>', 'utf8 | latin1').default('utf8'))
     .addOption(new Option('--docs-per-job <n>', `documents packed into one job; 1 = one job per document (default ${ENQUEUE_DEFAULTS.fileDocsPerJob}) [env RB_DOCS_PER_JOB]`))
     .option('--keep-queues', 'keep the run queue and its results in Redis afterwards');
-  addFlags(cmd, [...CONNECTION_FLAGS, ...WORKER_FLAGS.filter(([f]) => f !== 'model')]);
+  addFlags(cmd, [...INPUT_FLAGS, MAX_JOB_BYTES_FLAG, ...CONNECTION_FLAGS, ...WORKER_FLAGS.filter(([f]) => f !== 'model')]);
   cmd.addOption(new Option('--model <path>', 'ONNX model file or folder (default: models/<zoo model> if fetched, else a generated test model) [env RB_MODEL]'));
   cmd.action((input: string, opts: Record<string, unknown>) =>
     runCommand(async () => {

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { connectionSchema, parseConfig } from '../../shared/config.js';
 import { RobertaBatchError } from '../../shared/errors.js';
 import { bullConnection, connect, waitForRedis } from '../../shared/redis.js';
+import { listActiveRuns } from '../../shared/active-runs.js';
 import { listRuns, progressOf, readRun, type RunStats } from '../../shared/run-stats.js';
 import { CONNECTION_FLAGS, addFlags, pick, runCommand } from '../options.js';
 
@@ -27,14 +28,25 @@ export function statusCommand(): Command {
   const cmd = new Command('status')
     .description('Show runs of a queue from Redis: documents queued, done, failed, rate and ETA (counts are at least once: a job redone after a crash counts twice)')
     .addOption(new Option('--run <id>', 'one run (default: the 20 most recent)'))
+    .addHelpText('after', '\nWithout --queue (or RB_QUEUE), a `roberta-batch run` in progress is shown (each run scores on a queue of its own); else the default queue.')
     .option('--json', 'print JSON');
   addFlags(cmd, CONNECTION_FLAGS);
   cmd.action((opts: Record<string, unknown>) =>
     runCommand(async () => {
-      const c = parseConfig(connectionSchema, pick(opts, CONNECTION_FLAGS));
+      let c = parseConfig(connectionSchema, pick(opts, CONNECTION_FLAGS));
       await waitForRedis(c.redisUrl, c.redisWaitMs ?? 10_000);
       const redis = connect(c.redisUrl);
       await redis.connect();
+      // No queue named: a `run` in progress (each uses a queue of its own) is what the user means.
+      const queueNamed = opts.queue !== undefined || process.env.RB_QUEUE !== undefined;
+      const active = queueNamed ? [] : (await listActiveRuns(redis, c.prefix)).filter((r) => !opts.run || r.runId === opts.run);
+      if (active.length > 0) {
+        c = { ...c, queue: active[0].queue };
+        if (!opts.json) {
+          const others = active.slice(1).map((r) => `${r.runId} (--queue ${r.queue})`);
+          process.stdout.write(`run ${active[0].runId} in progress${others.length ? `; also running: ${others.join(', ')}` : ''}\n`);
+        }
+      }
       const q = new Queue(c.queue, { connection: bullConnection(c.redisUrl), prefix: c.prefix });
       try {
         const runs = opts.run ? [await readRun(redis, c.prefix, c.queue, String(opts.run))].filter((r): r is RunStats => !!r) : await listRuns(redis, c.prefix, c.queue);
