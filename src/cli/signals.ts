@@ -37,3 +37,26 @@ export function onShutdownSignal(shutdown: (signal: NodeJS.Signals) => Promise<b
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
 }
+
+/**
+ * For commands that clean up after themselves (run, eval): the first signal aborts `signal`
+ * and waits for the work handed to `track()` to finish its clean-up; the work then rejects with
+ * E_SHUTDOWN, which runCommand reports and turns into the exit code. A second signal ends the
+ * process at once.
+ */
+export function abortOnShutdownSignal(): { signal: AbortSignal; track<T>(work: Promise<T>): Promise<T> } {
+  const controller = new AbortController();
+  let finished: Promise<unknown> = Promise.resolve();
+  onShutdownSignal(async () => {
+    controller.abort();
+    await finished;
+    await new Promise(() => {});
+  });
+  return {
+    signal: controller.signal,
+    track(work) {
+      finished = work.catch(() => undefined);
+      return work;
+    },
+  };
+}

@@ -6,7 +6,7 @@
  * memory while producers and workers wait.
  *
  * Every component that writes to Redis routes its writes through `retryOnOom`: it recognises
- * the refusal, logs one E_REDIS_OOM warning per 30 s naming used and maximum memory and what to
+ * the refusal, logs one E_REDIS_OOM warning per kind of write per 30 s naming used and maximum memory and what to
  * do, counts it (process-wide, exposed as a metric by workers), and retries the same write with
  * backoff until Redis accepts it. Nothing is failed or dropped because of it: the write that
  * Redis refused changed nothing (scripts are refused at their first write, MULTI as a whole).
@@ -71,7 +71,8 @@ export class OomReporter {
   readonly component: string;
   #log: Logger;
   #client: (() => Pick<RedisClient, 'info'> | undefined) | undefined;
-  #lastWarn = -Infinity;
+  /** Last warning per kind of write: each kind refused is named at once, then once per 30 s. */
+  #lastWarn = new Map<string, number>();
   #since: number | undefined;
 
   constructor(component: string, log: Logger, client?: () => Pick<RedisClient, 'info'> | undefined) {
@@ -90,8 +91,8 @@ export class OomReporter {
     oomState.active.add(this.component);
     this.#since ??= Date.now();
     const now = Date.now();
-    if (now - this.#lastWarn < WARN_EVERY_MS) return;
-    this.#lastWarn = now;
+    if (now - (this.#lastWarn.get(what) ?? -Infinity) < WARN_EVERY_MS) return;
+    this.#lastWarn.set(what, now);
     const c = this.#client?.();
     const mem = c ? await memoryInfo(c) : {};
     this.#log.warn({

@@ -11,6 +11,7 @@ import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { waitFor } from '../helpers/queues.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
+import { get } from '../helpers/http.js';
 
 let worker: Spawned | undefined;
 let redis: PrivateRedis | undefined;
@@ -18,11 +19,6 @@ afterEach(async () => {
   if (worker) await stop(worker);
   await redis?.stop();
 });
-
-async function get(url: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(url);
-  return { status: res.status, body: await res.text() };
-}
 
 it('/readyz goes 503 while Redis is down and back to 200 once it is up again', async () => {
   const model = await testModel('sequence-classification', 'hf');

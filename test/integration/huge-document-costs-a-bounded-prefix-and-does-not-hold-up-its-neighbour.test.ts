@@ -8,7 +8,8 @@ import { Queue } from 'bullmq';
 import { afterAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
-import type { OkRecord } from '../../src/shared/types.js';
+import { jobIdForPack } from '../../src/producer/job-id.js';
+import { recordsOf, type OkRecord } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
@@ -24,8 +25,10 @@ afterAll(async () => {
 async function results(ids: string[]): Promise<Map<string, OkRecord>> {
   const rq = new Queue(`${queue}-results`, { connection: bullConnection(redisUrl()) });
   try {
-    await waitFor(async () => (await Promise.all(ids.map((id) => rq.getJob(id)))).every(Boolean), 120_000, 50);
-    return new Map((await Promise.all(ids.map((id) => rq.getJob(id)))).map((j) => [j!.id!, j!.data as OkRecord]));
+    // The pack's one result job holds a record per document (docs/OUTPUT.md).
+    const packId = jobIdForPack(ids);
+    await waitFor(async () => Boolean(await rq.getJob(packId)), 120_000, 50);
+    return new Map(recordsOf((await rq.getJob(packId))!.data).map((r) => [r.id, r as OkRecord]));
   } finally {
     await rq.close();
   }

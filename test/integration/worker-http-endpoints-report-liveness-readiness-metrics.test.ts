@@ -10,6 +10,7 @@ import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { waitFor } from '../helpers/queues.js';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
+import { get } from '../helpers/http.js';
 
 /** Completed jobs are kept here (the default removes them) so the test can read their states. */
 const KEEP_COMPLETED = { removeOnComplete: false } as const;
@@ -20,11 +21,6 @@ afterEach(async () => {
   if (worker) await stop(worker);
   await redis?.stop();
 });
-
-async function get(url: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(url);
-  return { status: res.status, body: await res.text() };
-}
 
 it('is alive at once, ready only with model and Redis, and exports metrics', async () => {
   const model = await testModel('sequence-classification', 'hf');

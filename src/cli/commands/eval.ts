@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { parseConfig, pipelineSchema, workerSchema } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
 import { runProgress, showModelBanner } from '../output.js';
-import { onShutdownSignal } from '../signals.js';
+import { abortOnShutdownSignal } from '../signals.js';
 import { defaultModelFor } from '../../model/quickstart.js';
 import { evaluateFile } from '../../eval/evaluate.js';
 import { formatReport } from '../../eval/report.js';
@@ -30,18 +30,12 @@ export function evalCommand(): Command {
       if (!model) ({ model, generated } = await defaultModelFor('sentiment'));
       const flags = { ...pick(opts, [...CONNECTION_FLAGS, ...EVAL_WORKER_FLAGS]), task: 'sentiment', model, metricsPort: opts.metricsPort ?? 0 };
       const config = parseConfig(workerSchema, flags);
-      // As for run: the first signal stops reading and cleans up (queues, temp folder), then
-      // E_SHUTDOWN; a second one ends the process at once.
-      const controller = new AbortController();
-      let finished: Promise<unknown> = Promise.resolve();
-      onShutdownSignal(async () => {
-        controller.abort();
-        await finished;
-        await new Promise(() => {});
-      });
+      // First signal: stop reading, finish the jobs in flight, clean up (queues, temporary files,
+      // a private redis-server) and exit 1 with E_SHUTDOWN; a second one ends the process at once.
+      const shutdown = abortOnShutdownSignal();
       const progress = runProgress('eval');
-      const running = evaluateFile({
-        signal: controller.signal,
+      const running = shutdown.track(evaluateFile({
+        signal: shutdown.signal,
         onProgress: progress?.update,
         data: String(opts.data),
         labelField: String(opts.labelField),
@@ -51,8 +45,7 @@ export function evalCommand(): Command {
         docsPerJob: sizes.docsPerJob ?? 1,
         redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
         worker: config,
-      });
-      finished = running.catch(() => undefined);
+      }));
       const report = await running.finally(() => progress?.finish());
       if (generated) showModelBanner();
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

@@ -7,7 +7,7 @@ import { defaultModelFor } from '../../model/quickstart.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
 import { ENQUEUE_DEFAULTS } from '../../producer/enqueue.js';
 import { CONNECTION_FLAGS, INPUT_FLAGS, MAX_JOB_BYTES_FLAG, WORKER_FLAGS, addFlags, pick, readerOptionsFrom, runCommand } from '../options.js';
-import { onShutdownSignal } from '../signals.js';
+import { abortOnShutdownSignal } from '../signals.js';
 
 function printSummary(s: RunSummary): void {
   const lines = [
@@ -47,18 +47,11 @@ export function runCommandDef(): Command {
       const config = parseConfig(workerSchema, flags);
       const progress = runProgress('run');
       const explicitQueue = opts.queue !== undefined || process.env.RB_QUEUE !== undefined;
-      // First signal: stop reading, finish the jobs in flight, clean up (a private redis-server
-      // included) and exit 1 with E_SHUTDOWN; a second one ends the process at once.
-      const controller = new AbortController();
-      let finished: Promise<unknown> = Promise.resolve();
-      onShutdownSignal(async () => {
-        controller.abort();
-        await finished;
-        // runCommand reports the E_SHUTDOWN error and sets the exit code.
-        await new Promise(() => {});
-      });
-      const running = runPipeline({
-        signal: controller.signal,
+      // First signal: stop reading, finish the jobs in flight, clean up (queues, temporary files,
+      // a private redis-server) and exit 1 with E_SHUTDOWN; a second one ends the process at once.
+      const shutdown = abortOnShutdownSignal();
+      const running = shutdown.track(runPipeline({
+        signal: shutdown.signal,
         input,
         out: String(opts.out),
         errorsOut: opts.errorsOut as string | undefined,
@@ -70,8 +63,7 @@ export function runCommandDef(): Command {
         redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
         worker: config,
         onProgress: progress?.update,
-      });
-      finished = running.catch(() => undefined);
+      }));
       const summary = await running.finally(() => progress?.finish());
       if (generated) showModelBanner();
       printSummary(summary);
