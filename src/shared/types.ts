@@ -14,8 +14,9 @@ export interface DocumentInput {
 }
 
 /**
- * A BullMQ job's data. One document per job by default (job id = document id, so enqueuing
- * the same document twice is a no-op); `--docs-per-job N` packs N documents into one job.
+ * A BullMQ job's data: one document (job id = document id) or a pack of N (`--docs-per-job N`;
+ * `enqueue` and `run` of a file pack 64 by default, the library default is 1). A re-enqueue is
+ * a no-op either way: the job, or the finished document's marker, is found first.
  */
 export interface DocJobData {
   v: 1;
