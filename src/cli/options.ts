@@ -112,3 +112,14 @@ export function readerOptionsFrom(opts: Record<string, unknown>): ReaderOptions 
     maxJobBytes: c.maxJobBytes,
   };
 }
+
+/**
+ * An optional whole-number flag of a tool command (chaos, soak): undefined when not given,
+ * E_CONFIG (exit 2) naming the flag and the bound when it is not an integer >= min.
+ */
+export function integerFlag(name: string, v: string | undefined, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n  ${name} "${v}": expected an integer >= ${min}`);
+  return n;
+}

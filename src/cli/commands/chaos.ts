@@ -4,17 +4,9 @@
  * exactly the planted bad inputs, queues empty).
  */
 import { Command, Option } from 'commander';
-import { RobertaBatchError } from '../../shared/errors.js';
 import { CHAOS_FULL, CHAOS_QUICK, describeFault, runChaos } from '../../chaos/run.js';
 import { formatReport } from '../../chaos/report.js';
-import { runCommand } from '../options.js';
-
-const positive = (name: string, v: string | undefined, min = 0): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n  ${name} "${v}": expected an integer >= ${min}`);
-  return n;
-};
+import { integerFlag, runCommand } from '../options.js';
 
 export function chaosCommand(): Command {
   return new Command('chaos')
@@ -30,9 +22,9 @@ export function chaosCommand(): Command {
         const base = opts.quick ? CHAOS_QUICK : CHAOS_FULL;
         const report = await runChaos({
           ...base,
-          documents: positive('--documents', opts.documents, 50) ?? base.documents,
-          workers: positive('--workers', opts.workers, 2) ?? base.workers,
-          kills: positive('--kills', opts.kills) ?? base.kills,
+          documents: integerFlag('--documents', opts.documents, 50) ?? base.documents,
+          workers: integerFlag('--workers', opts.workers, 2) ?? base.workers,
+          kills: integerFlag('--kills', opts.kills) ?? base.kills,
           keepDir: Boolean(opts.keep),
           onProgress: (line) => process.stderr.write(`chaos: ${line}\n`),
         });

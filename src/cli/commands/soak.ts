@@ -3,16 +3,8 @@
  * exactly once.
  */
 import { Command, Option } from 'commander';
-import { RobertaBatchError } from '../../shared/errors.js';
 import { formatSoak, runSoak, SOAK_FULL, SOAK_SHORT } from '../../bench/soak.js';
-import { runCommand } from '../options.js';
-
-const positive = (name: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n  ${name} "${v}": expected an integer >= 1`);
-  return n;
-};
+import { integerFlag, runCommand } from '../options.js';
 
 export function soakCommand(): Command {
   return new Command('soak')
@@ -27,10 +19,10 @@ export function soakCommand(): Command {
       runCommand(async () => {
         const base = opts.short ? SOAK_SHORT : SOAK_FULL;
         const report = await runSoak({
-          documents: positive('--documents', opts.documents) ?? base.documents,
+          documents: integerFlag('--documents', opts.documents, 1) ?? base.documents,
           maxmemory: opts.maxmemory ?? base.maxmemory,
-          docsPerJob: positive('--docs-per-job', opts.docsPerJob) ?? base.docsPerJob,
-          maxWaiting: positive('--max-waiting', opts.maxWaiting) ?? base.maxWaiting,
+          docsPerJob: integerFlag('--docs-per-job', opts.docsPerJob, 1) ?? base.docsPerJob,
+          maxWaiting: integerFlag('--max-waiting', opts.maxWaiting, 1) ?? base.maxWaiting,
           onProgress: (line) => process.stderr.write(`soak: ${line}\n`),
         });
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatSoak(report));
