@@ -108,7 +108,10 @@ for (const vocab of VOCABULARIES) {
       const lines = await realLines();
       const tok = await vocab.load(512);
       const ref = await reference(tok, `${vocab.name}-seg`);
-      const text = Array.from({ length: 8 }, () => lines.join(' ')).join('\n').slice(0, 400_000);
+      // 400,000 characters whatever the corpus: about six 64 Ki-character segments. Without
+      // ../shared the sample reviews alone are ~10 KB, so a fixed number of copies is not enough.
+      const para = lines.join(' ');
+      const text = Array.from({ length: Math.ceil(400_000 / (para.length + 1)) }, () => para).join('\n').slice(0, 400_000);
       const segments: Int32Array[] = [];
       for await (const s of tok.encodeSegments(text)) segments.push(s);
       expect(segments.length).toBeGreaterThan(3);
