@@ -1,5 +1,5 @@
 /**
- * `roberta-batch bench`: one run, one model, one set of documents, every figure of issue 5.
+ * `roberta-batch bench`: one run, one model, one set of documents, every figure docs/BENCHMARKS.md reports.
  * (a) ceiling: OnnxEngine alone on length-sorted batches of 32; (b) roberta-batch end to end
  * (real worker process, queue, results queue, export); (c) a naive BullMQ worker (one
  * session.run per document); (d) transformers.js pipelines; then the queue path on the tiny

@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 5: `roberta-batch chaos --quick` (the real CLI): 600 documents + 14 planted bad
+ * `roberta-batch chaos --quick` (the real CLI): 600 documents + 14 planted bad
  * inputs through 3 worker processes on a private Redis while a worker is SIGKILLed mid-batch,
  * Redis is SIGKILLed and restarted from its AOF, and every client is paused past a job lock.
  * Nothing is lost or duplicated, every result is its own document's, failures are exactly the

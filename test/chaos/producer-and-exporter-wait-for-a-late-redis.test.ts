@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 2: Redis is unreachable when the producer (`enqueue`) and the exporter
+ * Redis is unreachable when the producer (`enqueue`) and the exporter
  * (`results`) start. Both log one clear "waiting for Redis" line per attempt with a growing
  * backoff (250, 500, 1000 ms...) and the reason, print no stack trace, do not exit, and carry on
  * once Redis appears. (The worker's case: worker-http-endpoints-report-liveness-readiness-metrics.)

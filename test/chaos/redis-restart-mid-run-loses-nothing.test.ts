@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 2: Redis (appendonly yes, appendfsync always) is SIGKILLed and started again on
+ * Redis (appendonly yes, appendfsync always) is SIGKILLed and started again on
  * the same port and folder while a producer, two workers and a following exporter are all
  * busy. Every client reconnects on its own, and the run completes with every document id
  * exported exactly once and nothing failed.

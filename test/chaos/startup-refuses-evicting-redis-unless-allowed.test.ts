@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 2: on a Redis with `maxmemory-policy allkeys-lru` (which deletes queued jobs
+ * On a Redis with `maxmemory-policy allkeys-lru` (which deletes queued jobs
  * under memory pressure) the worker and the producer refuse to start with E_REDIS_CONFIG and a
  * non-zero exit, consuming no job; `--allow-eviction` turns the refusal into a warning.
  */

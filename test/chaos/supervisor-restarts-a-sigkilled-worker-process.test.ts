@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 1: a worker process killed with SIGKILL (OOM killer, a segfault in a driver)
+ * A worker process killed with SIGKILL (OOM killer, a segfault in a driver)
  * comes back: the supervisor reports it restarting, starts a new process after the backoff,
  * counts the restart in /metrics, and the queue keeps being served: documents enqueued after
  * the kill all get results.

@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 1: a worker process killed with SIGKILL while its batch runs loses nothing.
+ * A worker process killed with SIGKILL while its batch runs loses nothing.
  * Its jobs stay active until their locks (2 s here) expire, the surviving worker's stalled-job
  * check (every 500 ms) moves them back to wait, it processes them, and the export holds each
  * document id exactly once. Prints the recovery time (kill → the last of the killed worker's

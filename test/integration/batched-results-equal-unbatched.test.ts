@@ -1,5 +1,5 @@
 /**
- * Batch invariance (issue 2, point 5): a document's result inside a mixed-length dynamic
+ * Batch invariance: a document's result inside a mixed-length dynamic
  * batch equals its result run alone, max abs diff <= 1e-4, for both signatures and heads.
  * zoo models have no attention mask: the batcher must group equal lengths for them.
  */

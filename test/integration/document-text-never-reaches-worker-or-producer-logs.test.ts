@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 3: documents are logged by id, never by text, at every log level. A unique text
+ * Documents are logged by id, never by text, at every log level. A unique text
  * is planted in a good document, in documents the worker fails (lone surrogate, over
  * --max-doc-bytes), in a document the producer rejects (over its --max-doc-bytes) and in a line
  * that is not JSON; neither the producer's nor the worker's debug output, nor the errors file,

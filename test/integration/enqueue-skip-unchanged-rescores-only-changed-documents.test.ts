@@ -1,5 +1,5 @@
 /**
- * Issue 7 points 2 and 3: a nightly re-run with --skip-unchanged enqueues nothing when nothing
+ * A nightly re-run with --skip-unchanged enqueues nothing when nothing
  * changed, and exactly the changed documents when some did; each run is visible in `status`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';

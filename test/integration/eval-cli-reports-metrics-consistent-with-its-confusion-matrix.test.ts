@@ -1,5 +1,5 @@
 /**
- * Issue 7 point 4: `roberta-batch eval` on a small labelled file with the tiny generated model
+ * `roberta-batch eval` on a small labelled file with the tiny generated model
  * (random weights: the accuracy means nothing, so only the report's internal consistency is
  * asserted): rows with labels the model cannot produce are excluded and counted, the metrics
  * follow from the confusion matrix, and the matrix from the per-document predictions.

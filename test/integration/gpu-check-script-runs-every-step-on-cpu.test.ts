@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 2: scripts/gpu-check.sh is meant for a GPU host, which this machine is not;
+ * scripts/gpu-check.sh is meant for a GPU host, which this machine is not;
  * with --device cpu it runs the same steps (model generation, session, parity with CPU,
  * throughput) so the script cannot rot unnoticed, and --device cuda:0 fails the way a GPU
  * host without the CUDA provider would: E_CUDA_UNAVAILABLE with the install hint, exit 1.

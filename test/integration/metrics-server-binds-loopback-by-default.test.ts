@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 3: the metrics server (queue names, rates) listens on 127.0.0.1 unless
+ * The metrics server (queue names, rates) listens on 127.0.0.1 unless
  * --metrics-host says otherwise. Checked on the listening socket itself in /proc/net/tcp, so it
  * holds whatever interfaces this machine has.
  */

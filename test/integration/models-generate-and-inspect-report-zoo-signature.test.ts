@@ -1,5 +1,5 @@
 /**
- * Issue 2: `models generate --signature zoo` writes a model whose `models inspect` report is the
+ * `models generate --signature zoo` writes a model whose `models inspect` report is the
  * zoo file's signature (one int64 token-id input, output [batch, 2]); `--out DIR` writes a
  * folder a worker can use as --model directly.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 7 point 5: `results --format parquet` of an embedding run holds the same documents as
+ * `results --format parquet` of an embedding run holds the same documents as
  * the JSON Lines export of the same results, with float32-identical embeddings in a
  * FixedSizeList<float32> column. Exported results leave Redis, so the records of the JSON
  * Lines export are published again, as the worker published them (JSON in a result job, 25 per

@@ -1,5 +1,5 @@
 /**
- * Issue 2 point 6: embeddings pooled by `mean` average real tokens only (never padding),
+ * Embeddings pooled by `mean` average real tokens only (never padding),
  * `cls` is the <s> state, `pooler` the model's pooled output, L2 normalisation gives unit
  * vectors; sentiment is a softmax over the logits with configurable labels. Checked against
  * the independent TypeScript reference forward pass.

@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 7: `worker --ui` serves bull-board at /ui on its metrics server (127.0.0.1):
+ * `worker --ui` serves bull-board at /ui on its metrics server (127.0.0.1):
  * the page loads, its API lists the documents queue and the results queue, and a write
  * (retry every failed job) is refused with 405 because the UI is read-only by default.
  * With write access (--ui-write) the same request is carried out.

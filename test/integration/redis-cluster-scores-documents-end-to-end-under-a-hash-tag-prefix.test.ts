@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 5: a real 3-master Redis Cluster (started here, stopped by pid) runs the whole
+ * A real 3-master Redis Cluster (started here, stopped by pid) runs the whole
  * path: enqueue → the worker CLI → one result per document, with --prefix '{rb}' so each
  * queue's keys share one hash slot. The same CLI refuses the default prefix there (exit 2).
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 3: credentials in REDIS_URL. A private Redis with `requirepass` and an ACL user
+ * Credentials in REDIS_URL. A private Redis with `requirepass` and an ACL user
  * (`ACL SETUSER`): producer, worker and exporter work with `redis://user:password@host:port`;
  * a wrong password or a missing one fails at once with E_REDIS_AUTH (exit 1, no retry loop, no
  * stack trace) and the password never appears in the output.

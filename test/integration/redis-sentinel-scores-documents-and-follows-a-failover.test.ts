@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 5: REDIS_URL=redis+sentinel://host:port/master reaches the master through a
+ * REDIS_URL=redis+sentinel://host:port/master reaches the master through a
  * real Sentinel (started here with a master and a replica): documents are scored end to end by
  * the worker CLI; after the master is killed and Sentinel promotes the replica, the same worker
  * scores documents enqueued afterwards, without a restart.

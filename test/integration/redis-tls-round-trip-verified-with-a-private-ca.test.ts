@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 3: `rediss://` end to end. A private redis-server listens on TLS only (this
+ * `rediss://` end to end. A private redis-server listens on TLS only (this
  * machine's redis-server links libssl), with a certificate signed by a CA made here with
  * openssl. With REDIS_TLS_CA pointing at that CA, enqueue → worker → results round-trips with
  * full certificate verification; without it the retry line names the certificate problem.

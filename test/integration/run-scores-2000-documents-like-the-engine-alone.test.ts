@@ -1,5 +1,5 @@
 /**
- * Issue 3, done-when: 2,000 documents through `roberta-batch run` give 2,000 results; each
+ * 2,000 documents through `roberta-batch run` give 2,000 results; each
  * equals the engine's direct single-document result within 1e-4; the mean batch size seen in
  * the metrics is above 8.
  */

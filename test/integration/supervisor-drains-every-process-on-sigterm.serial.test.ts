@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 1: SIGTERM to the supervisor reaches every worker process; each finishes the
+ * SIGTERM to the supervisor reaches every worker process; each finishes the
  * batch it holds and publishes it, and the supervisor exits 0 once all of them did. Nothing
  * taken is lost: no job is left active, every completed job has its result. A second signal
  * SIGKILLs the processes by pid and the supervisor exits 1 at once.

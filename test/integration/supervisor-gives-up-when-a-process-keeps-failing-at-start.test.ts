@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 1: a worker process that fails before it is ready (here: the model file does
+ * A worker process that fails before it is ready (here: the model file does
  * not exist) is restarted with backoff, but only --max-start-failures times in a row: then
  * the supervisor stops the others and exits 1 with E_WORKER_START_LOOP, instead of crash-
  * looping forever behind a live /healthz.

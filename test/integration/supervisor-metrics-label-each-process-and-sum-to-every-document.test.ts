@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 1: the supervisor's one /metrics carries each worker process's metrics with a
+ * The supervisor's one /metrics carries each worker process's metrics with a
  * worker_process label; documents_total summed over the processes is every document scored.
  */
 import { afterEach, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 1: `worker --gpus 3,5` starts one worker process per GPU, each seeing only its
+ * `worker --gpus 3,5` starts one worker process per GPU, each seeing only its
  * GPU (CUDA_VISIBLE_DEVICES) as device 0. This machine has no GPU, so the test asks for
  * --device auto: each process tries CUDA on auto:0, falls back to CPU, and is ready; what it
  * was given is in its start line and in the supervisor's /readyz. `--processes 2

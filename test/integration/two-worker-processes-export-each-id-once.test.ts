@@ -1,5 +1,5 @@
 /**
- * Issue 3: two worker processes on one queue; the export holds every document id exactly once.
+ * Two worker processes on one queue; the export holds every document id exactly once.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';

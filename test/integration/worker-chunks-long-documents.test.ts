@@ -1,5 +1,5 @@
 /**
- * Issue 7 point 1: with --long-docs chunk, a 2,000-token document is scored over 5 windows
+ * With --long-docs chunk, a 2,000-token document is scored over 5 windows
  * whose outputs are combined by token-weighted mean (checked against the engine run window by
  * window); a short document gets the same result as without chunking.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 1: SIGTERM stops taking jobs, finishes the batch in flight, publishes its
+ * SIGTERM stops taking jobs, finishes the batch in flight, publishes its
  * results and exits 0; readiness turns false as shutdown begins; a second signal exits at once.
  */
 import { Queue } from 'bullmq';

@@ -1,5 +1,5 @@
 /**
- * Issue 3: /healthz answers as soon as the process runs; /readyz is 503 until the model is
+ * /healthz answers as soon as the process runs; /readyz is 503 until the model is
  * loaded and Redis connected, then 200; /metrics carries the roberta_batch_ metrics.
  * Redis is started late on purpose (a private one on a port chosen up front).
  */

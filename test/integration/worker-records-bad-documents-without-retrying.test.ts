@@ -1,5 +1,5 @@
 /**
- * Issue 3 / issue 4 point 4: bad documents fail their own job at once (no retries) with a
+ * Bad documents fail their own job at once (no retries) with a
  * recorded reason in the results queue; odd but valid text (NUL, control characters, emoji,
  * non-Latin scripts, text longer than the model) is scored; the rest of the batch is unaffected.
  */

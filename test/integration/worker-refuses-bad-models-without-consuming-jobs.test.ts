@@ -1,5 +1,5 @@
 /**
- * Issue 4 point 4: a wrong model (LFS pointer, wrong task, vocabulary larger than the
+ * A wrong model (LFS pointer, wrong task, vocabulary larger than the
  * embedding table) stops the worker at start-up with a code and a non-zero exit, and the
  * waiting job is still waiting afterwards.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 5: on Redis Cluster, BullMQ's Lua scripts need every key of a queue in one
+ * On Redis Cluster, BullMQ's Lua scripts need every key of a queue in one
  * hash slot; a prefix without a hash tag would fail later with CROSSSLOT on the first job.
  * The configuration refuses it up front, naming the flag, its variable and the fix.
  */

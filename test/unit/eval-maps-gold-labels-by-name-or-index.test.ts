@@ -1,4 +1,4 @@
-/** Issue 7 point 4: gold labels map onto the model's label names by name or by index; others are excluded. */
+/** Gold labels map onto the model's label names by name or by index; others are excluded. */
 import { expect, it } from 'vitest';
 import { goldLabelKey, mapGoldLabel, MISSING_LABEL } from '../../src/eval/labels.js';
 

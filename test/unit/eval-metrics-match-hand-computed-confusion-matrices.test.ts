@@ -1,5 +1,5 @@
 /**
- * Issue 7 point 4: accuracy, macro-F1 and MCC against confusion matrices computed by hand.
+ * Accuracy, macro-F1 and MCC against confusion matrices computed by hand.
  * Matrices are counts[gold][predicted].
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Issue 7 point 1: window planning and token-weighted aggregation, checked by hand.
+ * Window planning and token-weighted aggregation, checked by hand.
  */
 import { describe, expect, it } from 'vitest';
 import { planWindows, weightedMean } from '../../src/worker/long-docs.js';

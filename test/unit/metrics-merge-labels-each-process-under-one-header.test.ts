@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 1: the supervisor's /metrics joins its processes' expositions: every sample
+ * The supervisor's /metrics joins its processes' expositions: every sample
  * carries worker_process="i", each family is declared once (Prometheus refuses a repeated
  * HELP/TYPE), histogram samples stay under their family, label values stay intact.
  */

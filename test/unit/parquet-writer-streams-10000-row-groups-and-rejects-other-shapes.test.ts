@@ -1,5 +1,5 @@
 /**
- * Issue 7 point 5: the Parquet writer streams records in row groups of 10,000 rows, keeps
+ * The Parquet writer streams records in row groups of 10,000 rows, keeps
  * sentiment outputs exact (score float64, logits float32), refuses a record of another shape,
  * and writes no file when there is nothing to write.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 5: REDIS_URL names the topology. redis+cluster:// lists seed nodes of a Redis
+ * REDIS_URL names the topology. redis+cluster:// lists seed nodes of a Redis
  * Cluster, redis+sentinel://…/mastername lists Sentinels and the master they watch; both keep
  * credentials out of logs, and malformed forms fail with E_CONFIG naming the accepted forms.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 1: a crashed worker process is restarted after 1, 2, 4 ... 30 s; a process
+ * A crashed worker process is restarted after 1, 2, 4 ... 30 s; a process
  * that stayed ready for a minute starts the backoff over; one that keeps failing before it is
  * ready is given up on (exit 1), and an E_CONFIG exit (2) before ready is never retried.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 point 1: each supervised process is the same CLI with the user's flags, minus the
+ * Each supervised process is the same CLI with the user's flags, minus the
  * supervisor's, plus its own: CUDA_VISIBLE_DEVICES=<its GPU> and --device cuda:0 (auto:0 with
  * --device auto), --intra-op-threads, a free metrics port on 127.0.0.1, a worker id per process,
  * RB_SUPERVISED=1, and none of the supervisor's RB_* variables (no recursion).
