@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { connectionSchema, parseConfig } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
-import { waitForRedis } from '../../shared/redis.js';
+import { waitForRedis } from '../../shared/redis-checks.js';
 import { RobertaBatchError } from '../../shared/errors.js';
 import { ParquetResultsWriter } from '../../worker/parquet-writer.js';
 import { ResultsExporter } from '../../worker/results-exporter.js';
