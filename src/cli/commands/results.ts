@@ -26,7 +26,7 @@ export function resultsCommand(): Command {
       await waitForRedis(c.redisUrl, c.redisWaitMs);
       const exporter = new ResultsExporter({
         redisUrl: c.redisUrl, queue: c.queue, prefix: c.prefix, resultsQueue: c.resultsQueue,
-        out, errorsOut: opts.errorsOut as string | undefined, follow: Boolean(opts.follow),
+        out, errorsOut: opts.errorsOut as string | undefined,
         sink: opts.format === 'parquet' ? new ParquetResultsWriter({ out }) : undefined,
       });
       onShutdownSignal(() => exporter.close());
