@@ -10,20 +10,14 @@
  *   hash-field-24  the same with the 24-character marker roberta-batch writes (src/shared/done-markers.ts)
  * Usage: node scripts/marker-memory.mjs [documents=20000]
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { freePort, waitForPort } from '../dist/shared/ports.js';
+import { RedisServer } from '../dist/pipeline/redis-server.js';
 
 const n = Number(process.argv[2] ?? 20_000);
-const port = await freePort();
-const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-marker-'));
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+const server = await RedisServer.start({ dirPrefix: 'rb-marker-' });
+const { port } = server;
 try {
-  await waitForPort(port, 10_000);
   const redis = new Redis({ port, maxRetriesPerRequest: null });
   const used = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))[1]);
   const ids = Array.from({ length: n }, (_, i) => `rt-polarity:${i}`);
@@ -72,6 +66,5 @@ try {
   await redis.quit();
   console.log(JSON.stringify({ documents: n, idBytes: ids[n - 1].length, redis: 'private redis-server, used_memory delta / documents', rows }, null, 1));
 } finally {
-  server.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  await server.stop();
 }

@@ -3,10 +3,9 @@
 //   node scripts/producer-memory.mjs 50 200      # sizes in MB
 // For each size: generates the file, then in a fresh child process (so peak RSS is per run)
 // reads it alone, and reads + enqueues it into a private redis-server on a free port
-// (started and stopped here; nothing else is touched). Prints one JSON line per run.
-import { spawn, spawnSync } from 'node:child_process';
+// (dist/pipeline/redis-server.js, started and stopped here; nothing else is touched). Prints one JSON line per run.
+import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -60,34 +59,24 @@ async function generate(file, mb) {
   await once(out, 'close');
 }
 
-async function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-  });
-}
-
 async function main() {
   const sizes = process.argv.slice(2).map(Number);
+  const { RedisServer } = await import(path.join(root, 'dist/pipeline/redis-server.js'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-mem-'));
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
+  const redis = await RedisServer.start({ dirPrefix: 'rb-mem-redis-' });
   try {
-    await new Promise((r) => setTimeout(r, 500));
     for (const mb of sizes.length ? sizes : [50, 200]) {
       const file = path.join(dir, `gen-${mb}.jsonl`);
       await generate(file, mb);
       for (const mode of ['read', 'enqueue']) {
-        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, file, url], { stdio: 'inherit' });
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, file, redis.url], { stdio: 'inherit' });
         if (r.status !== 0) throw new Error(`child ${mode} ${mb} MB exited ${r.status}`);
       }
-      spawnSync('redis-cli', ['-p', String(port), 'FLUSHDB'], { stdio: 'ignore' }); // private server: its own data only
+      spawnSync('redis-cli', ['-p', String(redis.port), 'FLUSHDB'], { stdio: 'ignore' }); // private server: its own data only
       rmSync(file);
     }
   } finally {
-    redis.kill('SIGTERM');
-    await once(redis, 'exit');
+    await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

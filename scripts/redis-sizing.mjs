@@ -8,13 +8,10 @@
  * Documents: rt-polarity from ../shared if present, else the sample reviews. Usage:
  *   node scripts/redis-sizing.mjs [documents=5000]
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort, waitForPort } from '../dist/shared/ports.js';
+import { RedisServer } from '../dist/pipeline/redis-server.js';
 import { loadCorpus } from '../dist/bench/corpus.js';
 import { enqueueDocuments } from '../dist/producer/enqueue.js';
 import { ResultsPublisher } from '../dist/worker/results-publisher.js';
@@ -25,13 +22,10 @@ import { textFingerprint } from '../dist/shared/fingerprints.js';
 const n = Number(process.argv[2] ?? 5000);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const corpus = loadCorpus(repo, n);
-const port = await freePort();
-const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-sizing-'));
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-const url = `redis://127.0.0.1:${port}`;
+const server = await RedisServer.start({ dirPrefix: 'rb-sizing-' });
+const { port, url } = server;
 const rows = [];
 try {
-  await waitForPort(port, 10_000);
   const redis = new Redis({ port, maxRetriesPerRequest: null });
   const used = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))[1]);
   const measure = async (state, what, fn) => {
@@ -72,6 +66,5 @@ try {
   await redis.quit();
   console.log(JSON.stringify({ documents: n, corpus: corpus.description, ids: `${corpus.docs[0].id} .. ${corpus.docs[n - 1].id}`, rows }, null, 1));
 } finally {
-  server.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  await server.stop();
 }

@@ -7,6 +7,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { resultsQueueName } from '../shared/queues.js';
 import { bullConnection } from '../shared/redis.js';
+import { sleep } from '../shared/util.js';
 import { OnnxEngine } from '../worker/engine.js';
 import { RobertaTokenizer } from '../worker/tokenizer.js';
 import { ENGINE_DEFAULTS } from './ceiling.js';
@@ -61,7 +62,7 @@ export async function measureNaive(model: string, tokenizerDir: string, redisUrl
     worker = await NaiveWorker.start(model, tokenizerDir, redisUrl, name);
     const t0 = performance.now();
     await queue.resume();
-    while (worker.done < docs.length) await new Promise((r) => setTimeout(r, 20));
+    while (worker.done < docs.length) await sleep(20);
     return { docs: docs.length, usefulTokens: corpus.usefulTokens, paddedTokens: corpus.usefulTokens, batches: docs.length, seconds: (performance.now() - t0) / 1000 };
   } finally {
     await worker?.close();

@@ -4,6 +4,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import { bullConnection } from '../shared/redis.js';
+import { sleep } from '../shared/util.js';
 import type { BenchDoc } from './corpus.js';
 import { addJobs, benchQueueName, removeBenchQueues } from './queues.js';
 
@@ -28,7 +29,7 @@ export async function measureNoop(redisUrl: string, docs: BenchDoc[], docsPerJob
     const cpu0 = await redisCpu?.();
     const t0 = performance.now();
     await queue.resume();
-    while (done < jobs.length) await new Promise((r) => setTimeout(r, 5));
+    while (done < jobs.length) await sleep(5);
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = await redisCpu?.();
     return { docs: docs.length, jobs: jobs.length, seconds, redisCpuSeconds: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 };

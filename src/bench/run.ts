@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PRESETS } from '../model/config.js';
-import { ensureRedis } from '../shared/redis.js';
+import { ensureRedis } from '../pipeline/ensure-redis.js';
 import { measureCeiling } from './ceiling.js';
 import { encodeCorpus, loadCorpus, longDocuments } from './corpus.js';
 import { measureEmbeddingSimilarity, type SimilarityResult } from './embedding-similarity.js';

@@ -20,7 +20,7 @@ import type { ReadItem } from '../producer/document.js';
 import { DocumentProducer, type EnqueueSummary } from '../producer/enqueue.js';
 import { ResultsExporter } from '../worker/results-exporter.js';
 import { WorkerFleet } from '../chaos/fleet.js';
-import { ChaosRedis } from '../chaos/redis-process.js';
+import { RedisServer } from '../pipeline/redis-server.js';
 import { loadCorpus } from './corpus.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,7 +72,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     config: { ...PRESETS.tiny, vocabSize, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16 },
     head: 'sequence-classification', signature: 'hf', seed: 3, out: model,
   });
-  const redis = await ChaosRedis.start(['--appendonly', 'no', '--maxmemory', o.maxmemory]);
+  const redis = await RedisServer.start({ args: ['--maxmemory', o.maxmemory], dirPrefix: 'rb-soak-redis-' });
   const admin = new Redis({ port: redis.port, maxRetriesPerRequest: null });
   admin.on('error', () => {});
   const queue = 'soak';

@@ -3,12 +3,8 @@
  * functions, unit-tested, so that a figure in docs/BENCHMARKS.md means what its header says.
  */
 
-/** Nearest-rank percentile of an ascending array (p in 0..100); 0 for an empty one. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-}
+/** One definition for `run` and the benchmark: nearest rank (src/shared/util.ts). */
+export { percentile } from '../shared/util.js';
 
 /** a / b, or undefined when either side was not measured or b is 0. */
 export function ratio(a: number | undefined, b: number | undefined): number | undefined {

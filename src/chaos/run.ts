@@ -27,7 +27,8 @@ import { jobIdForDocument } from '../producer/job-id.js';
 import { ResultsExporter } from '../worker/results-exporter.js';
 import { WorkerFleet, type StallEvent } from './fleet.js';
 import { writeChaosCorpus, type ChaosCorpus } from './planted.js';
-import { ChaosRedis } from './redis-process.js';
+import { RedisServer } from '../pipeline/redis-server.js';
+import { sleep } from '../shared/util.js';
 import { referenceLogits } from './reference.js';
 import type { ChaosReport, FaultRecord } from './report.js';
 import { checkInvariants } from './report.js';
@@ -59,8 +60,6 @@ export const CHAOS_FULL: Omit<ChaosOptions, 'onProgress'> = {
 };
 
 export const CHAOS_QUICK: Omit<ChaosOptions, 'onProgress'> = { ...CHAOS_FULL, documents: 600, kills: 1, sigtermKills: 0 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function chaosModel(): Promise<string> {
   const file = path.join(REPO, 'models/cache/chaos/tiny-sequence-classification-hf-s1234.onnx');
@@ -165,7 +164,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const reference = await referenceLogits(model, tokenizerDir, corpus.good);
   say(`reference: ${reference.size} documents scored alone by OnnxEngine`);
 
-  const redis = await ChaosRedis.start();
+  const redis = await RedisServer.start({ appendonly: true, dirPrefix: 'rb-chaos-redis-' });
   const connection = bullConnection(redis.url);
   const mainQueue = new Queue(queue, { connection });
   mainQueue.on('error', () => {});

@@ -14,8 +14,12 @@ import type { WorkerConfig } from '../shared/config.js';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { queueOptions, resultsQueueName } from '../shared/queues.js';
-import { bullConnection, connect, ensureRedis, redactRedisUrl, waitForRedis, type RedisClient } from '../shared/redis.js';
+import { bullConnection, connect, type RedisClient } from '../shared/redis.js';
+import { redactRedisUrl } from '../shared/redis-url.js';
+import { waitForRedis } from '../shared/redis-checks.js';
+import { ensureRedis } from './ensure-redis.js';
 import { ActiveRunEntry } from '../shared/active-runs.js';
+import { percentile, sleep } from '../shared/util.js';
 import type { ResultRecord } from '../shared/types.js';
 import { enqueueFile, generateRunId, type EnqueueSummary } from '../producer/enqueue.js';
 import { checkInput, type ReaderOptions } from '../producer/readers.js';
@@ -68,11 +72,6 @@ export interface RunSummary {
   errorsOut: string;
   model: { name: string; sha256: string; device: string; signature: string } | undefined;
   enqueue: EnqueueSummary;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 async function histogramSumCount(h: Histogram): Promise<{ sum: number; count: number }> {
@@ -194,7 +193,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
           hint: opts.queue ? 'run the same command again to finish (the queue is kept)' : 'run it again with --queue NAME to be able to resume an interrupted run',
         });
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       idleChecks = (await queueIdle(mainQueue)) ? idleChecks + 1 : 0;
     }
     await exporter.waitUntilDrained();

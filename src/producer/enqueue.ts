@@ -1,23 +1,23 @@
 /**
- * The producer: documents → BullMQ jobs, in chunks of `addBulk`, with backpressure.
+ * The producer: documents → BullMQ jobs, in chunks of `addBulk`, with backpressure. This file
+ * holds the connections and the reading loop; each step is its own module:
  *
- * - Job id = document id (escaped where BullMQ forbids it, see job-id.ts), so enqueueing the
- *   same document again is a no-op. With `docsPerJob > 1` the job id is derived from the packed
- *   ids (`pack-<sha1>`): re-running the same file with the same packing is a no-op, dedup is per pack.
- * - `alreadyQueued`: before each addBulk, one pipeline (one round trip per chunk) asks which job
- *   ids still exist (EXISTS: waiting, running or failed) and then which documents are finished
- *   (their marker, src/shared/done-markers.ts: a completed job is removed, its documents keep a
- *   marker). Neither is sent again; BullMQ's own dedup still covers a producer racing us. With
- *   packs, finished documents are dropped from their pack (the rest is packed under a new id).
+ * - document-limits.ts: ids BullMQ cannot use, texts over `maxDocBytes` (1 MiB) and jobs over
+ *   `maxJobBytes` (2 MiB) are rejected with their line number (E_INPUT_*), never sent.
+ * - packer.ts: job id = document id (job-id.ts), or `pack-<sha1>` of the packed ids with
+ *   `docsPerJob > 1`, so enqueueing the same input again is a no-op.
+ * - chunk.ts: `chunkSize` jobs per addBulk; an id repeating within the input is listed
+ *   (E_INPUT_DUPLICATE) with both line numbers and sent once.
+ * - backpressure.ts: pauses while the queue holds more than `maxWaiting` waiting jobs.
+ * - already-queued.ts: jobs still in Redis and finished documents (their markers) are not sent
+ *   again; with skipUnchanged, unchanged documents are skipped and changed ones replace theirs.
  *   A document whose marker expired (--keep-done-days) or was removed is enqueued again.
- * - A full Redis (E_REDIS_OOM) is waited out: each refused write is retried until accepted;
- *   documents that could not be added before an abort are counted in `notEnqueued`.
- * - Documents whose text is over `maxDocBytes` (1 MiB) are rejected here, with their line
- *   number, rather than passed to a worker that would fail them: the user gets the line to fix
- *   and Redis never holds the text. Jobs over `maxJobBytes` (2 MiB) are rejected likewise
- *   (E_INPUT_TOO_LARGE); a pack is closed early rather than grown over the limit.
- * - `strict`: the first malformed line aborts the run (E_INPUT_*, with its line number); the
- *   chunk being collected is dropped, chunks sent before stay (a re-run skips them).
+ * - enqueue-summary.ts: the counters, the progress callback's view and the summary.
+ *
+ * A full Redis (E_REDIS_OOM) is waited out: each refused write is retried until accepted;
+ * documents that could not be added before an abort are counted in `notEnqueued`. `strict`:
+ * the first malformed line aborts the run (E_INPUT_*, with its line number); the chunk being
+ * collected is dropped, chunks sent before stay (a re-run skips them).
  */
 import type { JobsOptions } from 'bullmq';
 import { Queue } from 'bullmq';
@@ -25,16 +25,24 @@ import { randomBytes } from 'node:crypto';
 import { RobertaBatchError } from '../shared/errors.js';
 import { logger as rootLogger, type Logger } from '../shared/logger.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, DOC_JOB_OPTIONS, queueOptions, resultsQueueName } from '../shared/queues.js';
-import { setupKey, textFingerprint } from '../shared/fingerprints.js';
-import { deleteMarkers, okMarker, readMarkers } from '../shared/done-markers.js';
+import { setupKey } from '../shared/fingerprints.js';
 import { isOomError, OomReporter, retryOnOom } from '../shared/redis-oom.js';
 import { addRunCounts, markEnqueueFinished, registerRun } from '../shared/run-stats.js';
-import { bullConnection, checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redactRedisUrl, waitForRedis, type RedisClient } from '../shared/redis.js';
+import { bullConnection, connect, type RedisClient } from '../shared/redis.js';
+import { DEFAULT_REDIS_URL, redactRedisUrl } from '../shared/redis-url.js';
+import { checkEvictionPolicy, waitForRedis } from '../shared/redis-checks.js';
 import type { DocJobData, DocumentInput } from '../shared/types.js';
+import { repeatedIdLine, selectFresh, type AlreadyQueuedContext } from './already-queued.js';
+import { Backpressure } from './backpressure.js';
+import { Chunk } from './chunk.js';
 import type { ReadItem, ReaderStats } from './document.js';
+import { checkDocument } from './document-limits.js';
+import { newCounts, progressOf, summarize, type EnqueueCounts, type EnqueueProgress, type EnqueueSummary } from './enqueue-summary.js';
 import { ErrorsFile, type RejectedLine } from './errors-file.js';
-import { invalidIdReason, jobIdForDocument, jobIdForPack } from './job-id.js';
+import { Packer, type PendingJob } from './packer.js';
 import { readFile, type ReaderOptions } from './readers.js';
+
+export type { EnqueueProgress, EnqueueSummary } from './enqueue-summary.js';
 
 /** BullMQ job name of document jobs (single documents and packs alike). */
 export const DOC_JOB_NAME = 'docs';
@@ -62,18 +70,6 @@ export const ENQUEUE_DEFAULTS = {
   /** How long to wait for Redis at start, in ms. */
   redisWaitMs: 60_000,
 } as const;
-
-export interface EnqueueProgress {
-  read: number;
-  enqueued: number;
-  alreadyQueued: number;
-  rejected: number;
-  /** Input bytes read so far and the input size, when reading a file. */
-  bytesRead?: number;
-  totalBytes?: number;
-  /** Set while paused because the queue holds more than `maxWaiting` waiting jobs. */
-  waitingJobs?: number;
-}
 
 export interface EnqueueOptions {
   /** Default: $REDIS_URL, else redis://127.0.0.1:6379. */
@@ -123,71 +119,23 @@ export interface EnqueueOptions {
 
 export interface EnqueueFileOptions extends EnqueueOptions, ReaderOptions {}
 
-export interface EnqueueSummary {
-  runId: string;
-  queue: string;
-  /** Documents and malformed lines read (blank lines not included). */
-  read: number;
-  /** Documents in jobs added by this run. */
-  enqueued: number;
-  /** Documents whose job (or pack) already existed, or repeated within the input. */
-  alreadyQueued: number;
-  /** skipUnchanged: documents skipped because their stored result is current. */
-  skippedUnchanged: number;
-  /** skipUnchanged: documents whose text or model setup changed, re-enqueued over their old job. */
-  rescored: number;
-  /** Malformed or rejected lines (see errorsOut). */
-  rejected: number;
-  /** Documents read but not added: the run was stopped while Redis refused them (E_REDIS_OOM). */
-  notEnqueued: number;
-  /** Writes Redis refused for lack of memory (each retried until accepted). */
-  redisOomRefusals: number;
-  /**
-   * Documents (packs) whose id repeats one read earlier from this input; counted in
-   * `alreadyQueued` too, and each listed in errorsOut (E_INPUT_DUPLICATE) with both line numbers.
-   */
-  duplicates: number;
-  skippedBlank: number;
-  /** Jobs added (= enqueued with docsPerJob 1). */
-  jobs: number;
-  elapsedMs: number;
-  /** `read` per second of elapsed time. */
-  docsPerSecond: number;
-  aborted: boolean;
-  errorsOut?: string;
-}
-
 /** run-YYYYMMDD-HHMMSS-xxxx, UTC, sortable, unique enough for a human to tell runs apart. */
 export function generateRunId(now = new Date()): string {
   const t = now.toISOString(); // 2024-05-01T12:34:56.789Z
   return `run-${t.slice(0, 10).replace(/-/g, '')}-${t.slice(11, 19).replace(/:/g, '')}-${randomBytes(2).toString('hex')}`;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
-interface PendingJob {
-  jobId: string;
-  data: DocJobData;
-  /** Input line of the (first) document. */
-  lineNo: number;
-}
-
-const PAUSE_LOG_EVERY_MS = 30_000;
-
 /** Ids whose first line is remembered across chunks. */
 const RECENT_ID_LINES = 100_000;
 
-const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+/** The state of one `enqueue()` call. */
+interface Pass {
+  counts: EnqueueCounts;
+  chunk: Chunk;
+  backpressure: Backpressure;
+  progress: (waitingJobs?: number) => void;
+  already: AlreadyQueuedContext;
+}
 
 /**
  * One producer connection set: a BullMQ Queue (addBulk) and one ioredis client (EXISTS and
@@ -307,232 +255,126 @@ export class DocumentProducer {
     const client = this.#client;
     if (!queue || !client) throw new Error('DocumentProducer.enqueue() called before open()');
     const started = performance.now();
-    const s = { read: 0, enqueued: 0, alreadyQueued: 0, skippedUnchanged: 0, rescored: 0, rejected: 0, notEnqueued: 0, duplicates: 0, jobs: 0 };
-    // A job whose stored timestamp is not older than this was added by this enqueue (BullMQ
-    // stamps jobs with the producer's clock), so an existing id is a repeat within the input
-    // rather than a document left by an earlier run.
-    const startedAtMs = Date.now();
-    /** First line of each job id sent in earlier chunks, kept only for the chunk being checked. */
-    const duplicate = async (j: PendingJob, firstLine: number | undefined) => {
-      s.duplicates += 1;
-      const ids = j.data.docs.length === 1 ? `id "${j.data.docs[0].id}"` : `pack ${j.jobId}`;
-      const first = firstLine !== undefined ? `line ${firstLine}` : 'an earlier line';
-      await this.#errors?.write({ lineNo: j.lineNo, code: 'E_INPUT_DUPLICATE', message: `line ${j.lineNo}: ${ids} repeats the id of ${first}; only the first is scored`, ...(j.data.docs.length === 1 ? { id: j.data.docs[0].id } : {}) });
-    };
-    let aborted = false;
-    let chunk: PendingJob[] = [];
-    const keepDoneDays = o.keepDoneDays || undefined;
-    const packOverhead = utf8Bytes(JSON.stringify({ v: 1, runId: this.runId, docs: [], keepDoneDays } satisfies DocJobData));
-    let pack: { docs: DocumentInput[]; bytes: number; firstLine: number } | undefined;
-
-    const progress = (waitingJobs?: number) => {
-      if (!o.onProgress) return;
-      const p: EnqueueProgress = { read: s.read, enqueued: s.enqueued, alreadyQueued: s.alreadyQueued, rejected: s.rejected };
-      if (readerStats) p.bytesRead = readerStats.bytesRead;
-      if (totalBytes !== undefined) p.totalBytes = totalBytes;
-      if (waitingJobs !== undefined) p.waitingJobs = waitingJobs;
-      o.onProgress(p);
-    };
-
-    const reject = async (line: RejectedLine) => {
-      s.rejected += 1;
-      await this.#errors?.write(line);
-      if (o.strict) {
-        throw new RobertaBatchError(line.code, line.message, {
-          hint: 'fix that line, or run without --strict to skip malformed lines (and --errors-out FILE to list them)',
-          context: { lineNo: line.lineNo, ...(line.id !== undefined ? { id: line.id } : {}) },
-        });
-      }
-    };
-
-    /** Last "pausing" log line (ms): under steady backpressure the producer pauses every chunk. */
-    let lastPauseLog = -Infinity;
-    const waitForRoom = async () => {
-      for (;;) {
-        const waiting = await queue.getWaitingCount();
-        if (waiting <= o.maxWaiting || o.signal?.aborted) return;
-        if (performance.now() - lastPauseLog > PAUSE_LOG_EVERY_MS) {
-          lastPauseLog = performance.now();
-          this.#log.info({ waiting, maxWaiting: o.maxWaiting }, 'queue is full (waiting > --max-waiting): pausing until workers drain it');
-        }
-        progress(waiting);
-        await sleep(o.backpressurePollMs, o.signal);
-      }
-    };
-
-    const flush = async () => {
-      if (chunk.length === 0) return;
-      const jobs = chunk;
-      chunk = [];
-      await waitForRoom();
-      // Jobs before the markers: a job that completes in between is seen either still existing or
-      // already marked (its markers are written before it is removed). The job hash's timestamp
-      // (null: no such job) tells an existing job and when it was added, in one round trip.
-      const pipeline = client.pipeline();
-      for (const j of jobs) pipeline.hget(queue.toKey(j.jobId), 'timestamp');
-      const exists = (await pipeline.exec()) ?? [];
-      const docIds = jobs.flatMap((j) => j.data.docs.map((d) => d.id));
-      const markers = await readMarkers(client, o.prefix, o.queue, docIds);
-      let at = 0;
-      const fresh: PendingJob[] = [];
-      for (const [i, j] of jobs.entries()) {
-        const [err, stamp] = exists[i] ?? [null, null];
-        if (err) throw err;
-        const marks = markers.slice(at, at + j.data.docs.length);
-        at += j.data.docs.length;
-        const n = stamp === null || stamp === undefined ? 0 : 1;
-        if (n === 1 && Number(stamp) >= startedAtMs) {
-          s.alreadyQueued += j.data.docs.length;
-          await duplicate(j, undefined);
-          continue;
-        }
-        if (o.skipUnchanged) {
-          const text = j.data.docs[0].text;
-          const mark = marks[0];
-          if (this.#setupFp && typeof text === 'string' && mark?.status === 'ok' && mark.value === okMarker(this.#setupFp, textFingerprint(text))) {
-            s.skippedUnchanged += 1;
-            continue;
-          }
-          if (n === 1) {
-            const state = await queue.getJobState(j.jobId);
-            if (state !== 'completed' && state !== 'failed') {
-              s.alreadyQueued += 1;
-              continue;
-            }
-            // A finished job kept in Redis (a failure, or a job of an older version): the new job replaces it.
-            await queue.remove(j.jobId);
-            await this.#results!.remove(j.jobId);
-          }
-          if (n === 1 || mark) {
-            // Changed text or model setup (or a failure to retry): the old marker and a result
-            // not exported yet give way to the new job (the result job has the same id).
-            await deleteMarkers(client, o.prefix, o.queue, [j.data.docs[0].id]);
-            if (n !== 1) await this.#results!.remove(j.jobId);
-            s.rescored += 1;
-          }
-          fresh.push(j);
-          continue;
-        }
-        if (n === 1) {
-          s.alreadyQueued += j.data.docs.length;
-          continue;
-        }
-        const open = j.data.docs.filter((_, k) => !marks[k]);
-        s.alreadyQueued += j.data.docs.length - open.length;
-        if (open.length === j.data.docs.length) fresh.push(j);
-        else if (open.length) fresh.push({ jobId: jobIdForPack(open.map((d) => d.id)), data: { ...j.data, docs: open }, lineNo: j.lineNo });
-      }
-      if (fresh.length > 0) {
-        const added = fresh.reduce((a, j) => a + j.data.docs.length, 0);
-        try {
-          await this.#write('adding jobs', () => queue.addBulk(fresh.map((j) => ({ name: DOC_JOB_NAME, data: j.data, opts: { ...o.jobOptions, jobId: j.jobId } }))));
-        } catch (err) {
-          // Stopped while Redis refused them: say so rather than count them as enqueued.
-          if (isOomError(err) && o.signal?.aborted) {
-            s.notEnqueued += added;
-            return;
-          }
-          throw err;
-        }
-        s.enqueued += added;
-        s.jobs += fresh.length;
-        if (this.#registerPending) {
-          await this.#write('registering the run', () => registerRun(client, o.prefix, o.queue, this.runId, o.inputLabel));
-          this.#registerPending = false;
-        }
-        await this.#write('run counters', () => addRunCounts(client, o.prefix, o.queue, this.runId, { enqueued: added }));
-      }
-      progress();
-    };
-
-    /** Ids of the chunk being collected (and of recent chunks), with their line: a repeat is counted and listed, not sent twice. */
-    const inChunk = new Map<string, number>();
-    const push = async (job: PendingJob) => {
-      const firstLine = inChunk.get(job.jobId);
-      if (firstLine !== undefined) {
-        s.alreadyQueued += job.data.docs.length;
-        await duplicate(job, firstLine);
-        return;
-      }
-      inChunk.set(job.jobId, job.lineNo);
-      chunk.push(job);
-      if (chunk.length >= o.chunkSize) {
-        // Lines of ids from earlier chunks are kept up to a bound (~10 MB) so most repeats name
-        // their first line; beyond it the job's timestamp still catches them (an earlier line).
-        if (inChunk.size > (this.#rememberedIdLines)) inChunk.clear();
-        await flush();
-      }
-    };
-
-    const closePack = async () => {
-      if (!pack) return;
-      const { docs, firstLine } = pack;
-      pack = undefined;
-      await push({ jobId: jobIdForPack(docs.map((d) => d.id)), data: { v: 1, runId: this.runId, docs, keepDoneDays }, lineNo: firstLine });
-    };
-
-    const accept = async (lineNo: number, doc: DocumentInput) => {
-      const bad = typeof doc.id !== 'string' ? 'the id is not a string' : invalidIdReason(doc.id);
-      if (bad) return reject({ lineNo, code: 'E_INPUT_INVALID', message: `line ${lineNo}: ${bad}` });
-      if (typeof doc.text === 'string') {
-        const textBytes = utf8Bytes(doc.text);
-        if (textBytes > o.maxDocBytes) {
-          return reject({ lineNo, code: 'E_INPUT_TOO_LARGE', message: `line ${lineNo}: text is ${textBytes} bytes, over the ${o.maxDocBytes}-byte document limit (--max-doc-bytes)`, id: doc.id });
-        }
-      }
-      const docBytes = utf8Bytes(JSON.stringify(doc));
-      if (packOverhead + docBytes > o.maxJobBytes) {
-        return reject({ lineNo, code: 'E_INPUT_TOO_LARGE', message: `line ${lineNo}: job payload is ${packOverhead + docBytes} bytes, over the ${o.maxJobBytes}-byte job limit (--max-job-bytes)`, id: doc.id });
-      }
-      if (o.docsPerJob === 1) {
-        return push({ jobId: jobIdForDocument(doc.id), data: { v: 1, runId: this.runId, docs: [doc], keepDoneDays }, lineNo });
-      }
-      // Packs: `,` between documents; close the pack early rather than grow it over the limit.
-      if (pack && pack.bytes + 1 + docBytes > o.maxJobBytes) await closePack();
-      if (!pack) pack = { docs: [doc], bytes: packOverhead + docBytes, firstLine: lineNo };
-      else {
-        pack.docs.push(doc);
-        pack.bytes += 1 + docBytes;
-      }
-      if (pack.docs.length >= o.docsPerJob) await closePack();
+    const counts = newCounts();
+    const packer = new Packer({ runId: this.runId, docsPerJob: o.docsPerJob, maxJobBytes: o.maxJobBytes, keepDoneDays: o.keepDoneDays || undefined });
+    const limits = { maxDocBytes: o.maxDocBytes, maxJobBytes: o.maxJobBytes, jobOverhead: packer.overhead };
+    const pass: Pass = {
+      counts,
+      chunk: new Chunk(o.chunkSize, this.#rememberedIdLines),
+      backpressure: new Backpressure({ queue, maxWaiting: o.maxWaiting, pollMs: o.backpressurePollMs, log: this.#log, signal: o.signal }),
+      progress: (waitingJobs?: number) => o.onProgress?.(progressOf(counts, readerStats, totalBytes, waitingJobs)),
+      already: {
+        client, queue, results: this.#results, prefix: o.prefix, queueName: o.queue, skipUnchanged: o.skipUnchanged,
+        setupFp: this.#setupFp, startedAtMs: Date.now(), onRepeat: (j) => this.#repeat(counts, j, undefined),
+      },
     };
 
     this.#log.info({ redis: redactRedisUrl(o.redisUrl), docsPerJob: o.docsPerJob }, 'enqueue started');
+    let aborted = false;
     for await (const item of items) {
       if (o.signal?.aborted) {
         aborted = true;
         break;
       }
-      s.read += 1;
-      if (item.error) await reject({ lineNo: item.lineNo, ...item.error });
-      else await accept(item.lineNo, item.doc);
+      counts.read += 1;
+      if (item.error) {
+        await this.#reject(counts, { lineNo: item.lineNo, ...item.error });
+        continue;
+      }
+      const checked = checkDocument(item.lineNo, item.doc, limits);
+      if ('rejected' in checked) await this.#reject(counts, checked.rejected);
+      else for (const job of packer.add(item.doc, checked.docBytes, item.lineNo)) await this.#push(pass, job);
     }
-    await closePack();
-    await flush();
+    const last = packer.close();
+    if (last) await this.#push(pass, last);
+    await this.#flush(pass);
+    await this.#finishRun(counts);
+    if (o.signal?.aborted) aborted = true;
+    const summary = summarize({
+      runId: this.runId, queue: o.queue, counts, skippedBlank: readerStats?.skippedBlank ?? 0,
+      elapsedMs: performance.now() - started, redisOomRefusals: this.#oomRefusals, aborted, errorsOut: o.errorsOut,
+    });
+    const { runId: _r, queue: _q, ...rest } = summary;
+    this.#log.info(rest, aborted ? 'enqueue aborted' : 'enqueue finished');
+    return summary;
+  }
+
+  /** A malformed or refused line: counted, listed in errorsOut, and the end of the run with `strict`. */
+  async #reject(counts: EnqueueCounts, line: RejectedLine): Promise<void> {
+    counts.rejected += 1;
+    await this.#errors?.write(line);
+    if (this.#o.strict) {
+      throw new RobertaBatchError(line.code, line.message, {
+        hint: 'fix that line, or run without --strict to skip malformed lines (and --errors-out FILE to list them)',
+        context: { lineNo: line.lineNo, ...(line.id !== undefined ? { id: line.id } : {}) },
+      });
+    }
+  }
+
+  /** A job whose id repeats one read earlier from this input: counted and listed with both lines. */
+  async #repeat(counts: EnqueueCounts, job: PendingJob, firstLine: number | undefined): Promise<void> {
+    counts.duplicates += 1;
+    await this.#errors?.write(repeatedIdLine(job, firstLine));
+  }
+
+  async #push(pass: Pass, job: PendingJob): Promise<void> {
+    const firstLine = pass.chunk.add(job);
+    if (firstLine !== undefined) {
+      pass.counts.alreadyQueued += job.data.docs.length;
+      await this.#repeat(pass.counts, job, firstLine);
+      return;
+    }
+    if (pass.chunk.full) await this.#flush(pass);
+  }
+
+  /** Sends the chunk: waits for room, leaves out what is already queued or finished, adds the rest. */
+  async #flush(pass: Pass): Promise<void> {
+    const jobs = pass.chunk.take();
+    if (jobs.length === 0) return;
+    await pass.backpressure.waitForRoom(pass.progress);
+    const fresh = await selectFresh(jobs, pass.already, pass.counts);
+    if (fresh.length > 0 && !(await this.#add(fresh, pass.counts))) return;
+    pass.progress();
+  }
+
+  /** addBulk and the run's counters; false when the run was stopped while Redis refused the jobs. */
+  async #add(fresh: PendingJob[], counts: EnqueueCounts): Promise<boolean> {
+    const o = this.#o;
+    const client = this.#client!;
+    const queue = this.#queue!;
+    const added = fresh.reduce((a, j) => a + j.data.docs.length, 0);
+    try {
+      await this.#write('adding jobs', () => queue.addBulk(fresh.map((j) => ({ name: DOC_JOB_NAME, data: j.data, opts: { ...o.jobOptions, jobId: j.jobId } }))));
+    } catch (err) {
+      // Stopped while Redis refused them: say so rather than count them as enqueued.
+      if (isOomError(err) && o.signal?.aborted) {
+        counts.notEnqueued += added;
+        return false;
+      }
+      throw err;
+    }
+    counts.enqueued += added;
+    counts.jobs += fresh.length;
+    if (this.#registerPending) {
+      await this.#write('registering the run', () => registerRun(client, o.prefix, o.queue, this.runId, o.inputLabel));
+      this.#registerPending = false;
+    }
+    await this.#write('run counters', () => addRunCounts(client, o.prefix, o.queue, this.runId, { enqueued: added }));
+    return true;
+  }
+
+  /** The run's rejected count and its "enqueue finished" mark, for `status`. */
+  async #finishRun(counts: EnqueueCounts): Promise<void> {
+    const o = this.#o;
+    const client = this.#client!;
     const finish = async () => {
-      await addRunCounts(client, o.prefix, o.queue, this.runId, { rejected: s.rejected });
+      await addRunCounts(client, o.prefix, o.queue, this.runId, { rejected: counts.rejected });
       await markEnqueueFinished(client, o.prefix, o.queue, this.runId);
     };
     // Aborted while Redis is full: the counters are not worth waiting for.
     await this.#write('run counters', finish).catch((err) => {
       if (!(isOomError(err) && o.signal?.aborted)) throw err;
     });
-    if (o.signal?.aborted) aborted = true;
-    const elapsedMs = performance.now() - started;
-    const summary: EnqueueSummary = {
-      runId: this.runId,
-      queue: o.queue,
-      ...s,
-      skippedBlank: readerStats?.skippedBlank ?? 0,
-      elapsedMs: Math.round(elapsedMs),
-      docsPerSecond: Math.round((s.read * 1000) / Math.max(1, elapsedMs)),
-      redisOomRefusals: this.#oomRefusals,
-      aborted,
-    };
-    if (o.errorsOut) summary.errorsOut = o.errorsOut;
-    const { runId: _r, queue: _q, ...counts } = summary;
-    this.#log.info(counts, aborted ? 'enqueue aborted' : 'enqueue finished');
-    return summary;
   }
 
   /** Reverse order of open(): errors file, queue, client. Idempotent: every caller gets the same promise. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { RobertaBatchError } from './errors.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './queues.js';
-import { DEFAULT_REDIS_URL, hasHashTag, isClusterUrl } from './redis.js';
+import { DEFAULT_REDIS_URL, hasHashTag, isClusterUrl } from './redis-url.js';
 
 /** Integers from a flag or variable; the message names the accepted range (`--workers abc` says what it takes). */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {

@@ -5,7 +5,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import { RobertaBatchError } from './errors.js';
 
 export interface Readiness {
@@ -84,9 +83,4 @@ export async function startMetricsServer(opts: {
         server.closeAllConnections();
       })),
   };
-}
-
-/** Registry text for a prom-client registry. */
-export function registryText(reg: Registry): () => Promise<string> {
-  return () => reg.metrics();
 }

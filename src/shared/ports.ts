@@ -2,6 +2,7 @@
  * Local TCP helpers: a free port for a private redis-server, and whether something listens.
  */
 import net from 'node:net';
+import { sleep } from './util.js';
 
 /** A port the OS says is free now (it can be taken again before it is used: listen soon). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -32,6 +33,6 @@ export async function waitForPort(port: number, timeoutMs = 10_000, host = '127.
   for (;;) {
     if (await canConnect(port, host)) return true;
     if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }

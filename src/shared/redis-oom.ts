@@ -14,6 +14,7 @@
 import type { RedisClient } from './redis.js';
 import type { Logger } from './logger.js';
 import { RobertaBatchError } from './errors.js';
+import { sleep } from './util.js';
 
 const OOM = /\bOOM command not allowed\b/;
 
@@ -110,13 +111,6 @@ export class OomReporter {
     oomState.active.delete(this.component);
   }
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
 
 export interface OomRetryOptions {
   /** Stop retrying (the last refusal is thrown) once aborted. */

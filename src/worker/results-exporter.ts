@@ -51,8 +51,6 @@ export interface ExportOptions {
   resultsQueue?: string;
   out: string;
   errorsOut?: string;
-  /** Keep running and export new results as they come (default: stop once drained). */
-  follow?: boolean;
   /** Successful records go here instead of the JSON Lines `out` (failures still go to `errorsOut`). */
   sink?: RecordSink;
   /** Wait between polls of an empty queue, ms (default 100). */

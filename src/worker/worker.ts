@@ -12,7 +12,9 @@ import { startMetricsServer, type MetricsServer } from '../shared/http-server.js
 import { logger, type Logger } from '../shared/logger.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../shared/metrics.js';
 import { queueOptions, resultsQueueName } from '../shared/queues.js';
-import { bullConnection, checkEvictionPolicy, connect, redactRedisUrl, waitForRedis } from '../shared/redis.js';
+import { bullConnection, connect } from '../shared/redis.js';
+import { redactRedisUrl } from '../shared/redis-url.js';
+import { checkEvictionPolicy, waitForRedis } from '../shared/redis-checks.js';
 import { setupFingerprint, setupKey, textFingerprint } from '../shared/fingerprints.js';
 import { failedMarker, okMarker, type MarkerWrite } from '../shared/done-markers.js';
 import { isOomError, oomState, OomReporter, retryOnOom } from '../shared/redis-oom.js';

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 it('refuses allkeys-lru with E_REDIS_CONFIG and no job consumed; --allow-eviction only warns', async () => {
-  redis = await startPrivateRedis({ extraArgs: ['--maxmemory-policy', 'allkeys-lru'] });
+  redis = await startPrivateRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] });
   const env = { REDIS_URL: redis.url };
   const docs = syntheticDocs(5, 9, 'ev');
   q = new Queue<DocJobData>('evict', { connection: bullConnection(redis.url) });

@@ -1,14 +1,13 @@
 /**
  * A real 3-master Redis Cluster on free ports, for tests that prove BullMQ runs on one:
  * three `redis-server --cluster-enabled yes` processes joined by `redis-cli --cluster create`.
- * Only the pids started here are ever signalled; their folder is removed on stop().
+ * Each node is a RedisServer (src/pipeline/redis-server.ts): only the pids started here are
+ * ever signalled, and their folders are removed on stop().
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { freePort, waitForPort } from './redis-server.js';
+import { sleep } from '../../src/shared/util.js';
+import { RedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -20,28 +19,19 @@ export interface PrivateCluster {
 }
 
 export async function startRedisCluster(masters = 3): Promise<PrivateCluster> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-cluster-'));
-  const ports: number[] = [];
-  const children: ChildProcess[] = [];
+  const servers: RedisServer[] = [];
   const stop = async (): Promise<void> => {
-    await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) return resolve();
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    })));
-    rmSync(dir, { recursive: true, force: true });
+    await Promise.all(servers.map((s) => s.stop()));
   };
   try {
     for (let i = 0; i < masters; i++) {
-      const port = await freePort();
-      ports.push(port);
-      children.push(spawn('redis-server', [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
-        '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
-        '--cluster-node-timeout', '5000', '--maxmemory-policy', 'noeviction',
-      ], { stdio: 'ignore' }));
+      // nodes.conf lands in each server's own folder (redis-server runs in its --dir).
+      servers.push(await RedisServer.start({
+        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'],
+        dirPrefix: 'rb-cluster-',
+      }));
     }
-    await Promise.all(ports.map((p) => waitForPort(p)));
+    const ports = servers.map((s) => s.port);
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
     // Every node must see every slot covered before BullMQ's scripts can run anywhere.
     const deadline = Date.now() + 20_000;
@@ -50,12 +40,12 @@ export async function startRedisCluster(masters = 3): Promise<PrivateCluster> {
         const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
         if (/cluster_state:ok/.test(stdout)) break;
         if (Date.now() > deadline) throw new Error(`cluster node ${port} is not ok after 20 s:\n${stdout}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
+    return { ports, url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
   } catch (err) {
     await stop();
     throw err;
   }
-  return { ports, url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
 }

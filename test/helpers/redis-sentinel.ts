@@ -26,8 +26,8 @@ export interface PrivateSentinel {
 
 export async function startSentinel(): Promise<PrivateSentinel> {
   // Redis delays a replica's first (diskless) sync by 5 s by default: start it at once.
-  const master = await startPrivateRedis({ extraArgs: ['--repl-diskless-sync-delay', '0'] });
-  const replica = await startPrivateRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+  const master = await startPrivateRedis({ args: ['--repl-diskless-sync-delay', '0'] });
+  const replica = await startPrivateRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
   const deadline = Date.now() + 10_000;
   while (!/master_link_status:up/.test(await cli(replica.port, 'info', 'replication'))) {
     if (Date.now() > deadline) throw new Error('the replica did not sync with its master within 10 s');

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
-import { downloadFile } from '../../src/model/fetch.js';
+import { downloadFile } from '../../src/model/download.js';
 import { startRangeServer, testPayload } from './support/range-server.js';
 
 test('a 416 for a .part that already holds the whole file completes it without a body', async () => {

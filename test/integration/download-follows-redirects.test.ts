@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
-import { downloadFile } from '../../src/model/fetch.js';
+import { downloadFile } from '../../src/model/download.js';
 import { startRangeServer, testPayload } from './support/range-server.js';
 
 test('a redirect (github.com/raw -> media host) is followed to the file', async () => {

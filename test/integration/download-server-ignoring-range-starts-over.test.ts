@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
-import { downloadFile } from '../../src/model/fetch.js';
+import { downloadFile } from '../../src/model/download.js';
 import { startRangeServer, testPayload } from './support/range-server.js';
 
 test('a server that answers a Range request with 200 still yields a correct file', async () => {

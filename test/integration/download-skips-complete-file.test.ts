@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
-import { downloadFile } from '../../src/model/fetch.js';
+import { downloadFile } from '../../src/model/download.js';
 import { startRangeServer, testPayload } from './support/range-server.js';
 
 test('an existing file with the right size and sha256 is not downloaded again', async () => {

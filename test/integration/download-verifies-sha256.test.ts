@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
-import { downloadFile } from '../../src/model/fetch.js';
+import { downloadFile } from '../../src/model/download.js';
 import { startRangeServer, testPayload } from './support/range-server.js';
 
 test('a download streams the whole file, verifies its sha256 and renames it into place', async () => {

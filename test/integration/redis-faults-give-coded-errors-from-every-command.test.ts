@@ -34,7 +34,7 @@ let closedPort: number;
 let args: Record<string, string[]>;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis({ extraArgs: ['--requirepass', password] });
+  redis = await startPrivateRedis({ args: ['--requirepass', password] });
   closedPort = await freePort();
   const model = await testModel('sequence-classification', 'hf');
   const input = path.join(dir, 'docs.jsonl');

@@ -29,7 +29,7 @@ afterAll(async () => {
 it('authenticates an ACL user from REDIS_URL and refuses wrong credentials at once', async () => {
   const adminPass = `admin-${randomUUID()}`;
   const userPass = `user-${randomUUID()}`;
-  redis = await startPrivateRedis({ extraArgs: ['--requirepass', adminPass] });
+  redis = await startPrivateRedis({ args: ['--requirepass', adminPass] });
   const admin = new Redis({ port: redis.port, host: '127.0.0.1', password: adminPass, lazyConnect: true });
   await admin.connect();
   // What a BullMQ client needs: its keys, and every command it uses (Lua scripts, blocking pops, INFO, CONFIG GET).

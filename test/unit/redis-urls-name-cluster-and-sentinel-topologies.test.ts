@@ -5,7 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import { RobertaBatchError } from '../../src/shared/errors.js';
-import { hasHashTag, parseRedisUrl, redactRedisUrl } from '../../src/shared/redis.js';
+import { hasHashTag, parseRedisUrl, redactRedisUrl } from '../../src/shared/redis-url.js';
 
 it('parses a cluster URL into its seed nodes, with ACL credentials for every node', () => {
   const t = parseRedisUrl('redis+cluster://app:s%40cret@10.0.0.1:7000,10.0.0.2,[::1]:7002');

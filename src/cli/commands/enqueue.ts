@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { addFlags, CONNECTION_FLAGS, INPUT_FLAGS, MAX_JOB_BYTES_FLAG, runCommand } from '../options.js';
 import { isQuiet } from '../output.js';
 import { onShutdownSignal } from '../signals.js';
-import { parseConfig, envName } from '../../shared/config.js';
+import { parseConfig } from '../../shared/config.js';
 import { Progress } from '../../shared/progress.js';
 import { enqueueFile, type EnqueueSummary } from '../../producer/enqueue.js';
 import { enqueueSchema, toEnqueueFileOptions } from '../../producer/options.js';
@@ -118,6 +118,3 @@ export function enqueueCommand(): Command {
     );
   return cmd;
 }
-
-/** For docs and tests: every enqueue option with its environment variable. */
-export const ENQUEUE_ENV_VARS = ENQUEUE_FLAGS.map(([field, flags]) => ({ flag: flags.split(' ')[0], env: envName(field) }));

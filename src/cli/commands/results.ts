@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { connectionSchema, parseConfig } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
-import { waitForRedis } from '../../shared/redis.js';
+import { waitForRedis } from '../../shared/redis-checks.js';
 import { RobertaBatchError } from '../../shared/errors.js';
 import { ParquetResultsWriter } from '../../worker/parquet-writer.js';
 import { ResultsExporter } from '../../worker/results-exporter.js';
@@ -26,7 +26,7 @@ export function resultsCommand(): Command {
       await waitForRedis(c.redisUrl, c.redisWaitMs);
       const exporter = new ResultsExporter({
         redisUrl: c.redisUrl, queue: c.queue, prefix: c.prefix, resultsQueue: c.resultsQueue,
-        out, errorsOut: opts.errorsOut as string | undefined, follow: Boolean(opts.follow),
+        out, errorsOut: opts.errorsOut as string | undefined,
         sink: opts.format === 'parquet' ? new ParquetResultsWriter({ out }) : undefined,
       });
       onShutdownSignal(() => exporter.close());
