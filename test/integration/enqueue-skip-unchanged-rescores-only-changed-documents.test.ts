@@ -13,6 +13,7 @@ import { doneKey } from '../../src/shared/done-markers.js';
 import { bullConnection, connect } from '../../src/shared/redis.js';
 import { recordsOf, type OkRecord } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
@@ -24,7 +25,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'rb-incremental-'));
   const model = await testModel('sequence-classification', 'hf');
   worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--max-wait-ms', '20']);
-  await worker.waitForOutput(/worker ready/);
+  await worker.waitForEvent(LOG_EVENT.ready);
 });
 afterAll(async () => {
   await stop(worker);

@@ -8,6 +8,7 @@ import { afterAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { doneDayKey, doneDaysKey, doneKey, utcDay } from '../../src/shared/done-markers.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { finishedDocuments, redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
@@ -24,7 +25,7 @@ afterAll(async () => {
 it('keeps markers N to N+1 days, dedups while they exist, recomputes after they expire', async () => {
   const model = await testModel('sequence-classification', 'hf');
   worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash', '--max-wait-ms', '20']);
-  await worker.waitForOutput(/worker ready/);
+  await worker.waitForEvent(LOG_EVENT.ready);
   const kept = syntheticDocs(20, 3, 'kept');
   const expiring = syntheticDocs(30, 4, 'expiring');
   expect((await enqueueDocuments(kept, { redisUrl: redisUrl(), queue })).enqueued).toBe(20);

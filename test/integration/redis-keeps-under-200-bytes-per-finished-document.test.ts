@@ -19,6 +19,7 @@ import { generateModel } from '../../src/model/generate.js';
 import { GENERATOR_VERSION } from '../../src/model/generate.js';
 import { PRESETS } from '../../src/model/config.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { TEST_MODEL_DIR } from '../helpers/models.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
@@ -50,7 +51,7 @@ async function serviceRun(queue: string, input: string, out: string, model: stri
   const worker = spawnCli(['worker', '--queue', queue, '--task', 'embed', '--model', model, '--tokenizer', FIXTURE_TOKENIZER,
     '--metrics-port', '0', '--skip-hash', '--intra-op-threads', '1'], { ...env, LOG_LEVEL: 'info' });
   spawned.push(worker);
-  await worker.waitForOutput(/worker ready/, 60_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
   for (;;) {
     const waiting = await admin.llen(`bull:${queue}:wait`) + await admin.llen(`bull:${queue}:active`);
     if (waiting === 0) break;

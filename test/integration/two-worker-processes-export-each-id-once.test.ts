@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName } from '../helpers/queues.js';
@@ -29,7 +30,7 @@ it('processes each document once across two worker processes', async () => {
     spawned.push(w);
     workerIds.push(`w${n}`);
   }
-  await Promise.all(spawned.map((w) => w.waitForOutput(/worker ready/)));
+  await Promise.all(spawned.map((w) => w.waitForEvent(LOG_EVENT.ready)));
   const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'rb-two-')), 'out.jsonl');
   // The exporter drains what is there; rerun until all 600 are exported (workers may still be busy).
   let lines: { id: string; workerId: string }[] = [];

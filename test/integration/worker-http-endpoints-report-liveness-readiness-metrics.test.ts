@@ -6,6 +6,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { waitFor } from '../helpers/queues.js';
@@ -37,7 +38,7 @@ it('is alive at once, ready only with model and Redis, and exports metrics', asy
   await worker.waitForOutput(/waiting for Redis/);
 
   redis = await startPrivateRedis({ port: redisPort });
-  await worker.waitForOutput(/worker ready/, 30_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 30_000);
   await waitFor(async () => (await get(`${base}/readyz`)).status === 200, 10_000);
 
   await enqueueDocuments(syntheticDocs(50, 3), { redisUrl: url, queue: 'http-test' , jobOptions: KEEP_COMPLETED });
