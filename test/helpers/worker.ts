@@ -13,12 +13,13 @@ import { RobertaWorker } from '../../src/worker/worker.js';
 import { withDeadline } from './test-queue.js';
 
 /**
- * A worker built from config fields as the CLI flags give them (`{ queue, model, tokenizer }`,
+ * A worker built from config fields as the CLI flags give them (`{ queue, model, tokenizer }`;
+ * metricsPort 0 unless given,
  * RB_* and REDIS_URL from the environment as for the CLI). Not started: call start() (it
  * resolves once the `ready` event was emitted); end it with closeWorker() in an after hook.
  */
 export function inProcessWorker(flags: Record<string, unknown>, deps: WorkerDeps = {}): RobertaWorker {
-  const config = parseConfig(workerSchema, { metricsPort: 0, skipHash: true, ...flags });
+  const config = parseConfig(workerSchema, { metricsPort: 0, ...flags });
   // Warnings and errors only: the test's own output stays readable.
   const worker = new RobertaWorker(config, { log: createLogger({ level: process.env.RB_TEST_WORKER_LOG ?? 'warn', format: 'json' }), ...deps });
   return worker;

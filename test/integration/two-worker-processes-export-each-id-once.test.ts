@@ -29,7 +29,7 @@ it('processes each document once across two worker processes', async () => {
   expect(summary.enqueued).toBe(600);
   const workerIds: string[] = [];
   for (const n of [1, 2]) {
-    workers.push(inProcessWorker({ queue, model: model.path, tokenizer: FIXTURE_TOKENIZER, workerId: `w${n}`, maxBatchSize: 16, intraOpThreads: 1 }));
+    workers.push(inProcessWorker({ queue, model: model.path, tokenizer: FIXTURE_TOKENIZER, skipHash: true, workerId: `w${n}`, maxBatchSize: 16, intraOpThreads: 1 }));
     workerIds.push(`w${n}`);
   }
   await Promise.all(workers.map((w) => w.start()));
