@@ -1,14 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two groups, run one after the other:
- * - `main`: unit and integration tests, two files at a time (2-core machines);
- * - `serial`: tests that measure latency or kill processes (`*.serial.test.ts`, test/chaos),
- *   one file at a time, so that other tests' CPU load does not distort what they measure.
+ * Three projects:
+ * - `unit`: test/unit, in-process only: no build step (`npm run test:unit`);
+ * - `integration`: test/integration and the few unit files that spawn dist/ (they need the
+ *   build), two files at a time (2-core machines);
+ * - `serial`: tests that measure latency or kill processes (`*.serial.test.ts`, test/chaos but
+ *   CHAOS_IN_PARALLEL),
+ *   one file at a time after the others, so that other tests' CPU load does not distort what
+ *   they measure.
+ * Every project finds a Redis first (global-setup.ts); `integration` and `serial` build dist/
+ * when a source file is newer than it (build-setup.ts).
  */
+const DIST_UNIT_TESTS = [
+  // `--help` of the real CLI, compared with the manifests' arguments.
+  'test/unit/deploy-k8s-manifests-validate-and-match-the-code.test.ts',
+  // The logger's output as a fresh process prints it, imported from dist/.
+  'test/unit/logger-never-prints-a-password-from-a-library-error.test.ts',
+];
+/**
+ * Files under test/chaos that neither kill a process mid-work nor measure time (a private
+ * Redis filled to maxmemory, one refusing to start, the soak's memory bound): they run two at a
+ * time with the integration tests instead of alone.
+ */
+const CHAOS_IN_PARALLEL = [
+  'test/chaos/exporter-drains-a-full-redis.test.ts',
+  'test/chaos/startup-refuses-evicting-redis-unless-allowed.test.ts',
+  'test/chaos/soak-short-stays-under-maxmemory-and-exports-each-id-once.test.ts',
+];
+const REDIS = 'test/helpers/global-setup.ts';
+const BUILD = 'test/helpers/build-setup.ts';
+
 export default defineConfig({
   test: {
-    globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
@@ -18,8 +42,19 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'main',
-          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          name: 'unit',
+          globalSetup: [REDIS],
+          include: ['test/unit/**/*.test.ts'],
+          exclude: ['**/*.serial.test.ts', '**/node_modules/**', ...DIST_UNIT_TESTS],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          globalSetup: [BUILD, REDIS],
+          include: ['test/integration/**/*.test.ts', ...DIST_UNIT_TESTS, ...CHAOS_IN_PARALLEL],
           exclude: ['**/*.serial.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },
         },
@@ -28,7 +63,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'serial',
+          globalSetup: [BUILD, REDIS],
           include: ['test/**/*.serial.test.ts', 'test/chaos/**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...CHAOS_IN_PARALLEL],
           poolOptions: { forks: { singleFork: true } },
           sequence: { groupOrder: 1 },
         },

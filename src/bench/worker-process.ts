@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processMemory } from './machine.js';
+import { LOG_EVENT, parseLogLine } from '../worker/worker-events.js';
 
 /** dist/cli/main.js, also when the harness itself runs from the TypeScript sources (tests); ROBERTA_BATCH_BENCH_CLI overrides it. */
 export function cliEntry(): string {
@@ -61,7 +62,7 @@ export class WorkerProcess {
     this.#exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
   }
 
-  /** Spawns `node <nodeArgs> roberta-batch worker <args>` and resolves once it logged "worker ready". */
+  /** Spawns `node <nodeArgs> roberta-batch worker <args>` and resolves once it logged its ready event (worker-events.ts). */
   static async start(args: string[], timeoutMs = 120_000, nodeArgs: string[] = []): Promise<WorkerProcess> {
     const child = spawn(process.execPath, [...nodeArgs, cliEntry(), 'worker', '--metrics-port', '0', '--skip-hash', ...args], {
       env: { ...process.env, LOG_LEVEL: 'info' },
@@ -70,9 +71,10 @@ export class WorkerProcess {
     const w = new WorkerProcess(child);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const url = /"url":"(http:\/\/[^"]+\/metrics)"/.exec(w.#output)?.[1];
-      if (url) w.#metricsUrl = url;
-      if (/"msg":"worker ready"/.test(w.#output)) break;
+      const events = w.#output.split('\n').filter((l) => l.includes('"event"')).map(parseLogLine);
+      const listening = events.find((e) => e?.event === LOG_EVENT.metricsListening);
+      if (typeof listening?.url === 'string') w.#metricsUrl = listening.url;
+      if (events.some((e) => e?.event === LOG_EVENT.ready)) break;
       if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
         w.kill();
         throw new Error(`worker did not become ready (exit ${child.exitCode ?? child.signalCode ?? 'timeout'}):\n${w.#output.slice(-3000)}`);

@@ -1,9 +1,11 @@
 /**
  * The chaos run's worker processes: the real CLI (`roberta-batch worker`), spawned, watched
- * through their JSON log lines (ready, batch done, job stalled) and killed by their own pid.
+ * through the `event` field of their JSON log lines (worker.ready, worker.batch, worker.stalled)
+ * and killed by their own pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { LOG_EVENT, parseLogLine } from '../worker/worker-events.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -18,7 +20,7 @@ export interface FleetWorker {
   readonly id: string;
   readonly child: ChildProcess;
   readonly exited: Promise<number | string>;
-  /** Date.now() of its last "batch done" line. */
+  /** Date.now() of its last worker.batch log line. */
   lastBatchAt: number;
   ready: Promise<void>;
 }
@@ -44,7 +46,7 @@ export class WorkerFleet {
   spawn(): FleetWorker {
     const id = `chaos-w${++this.#spawned}`;
     const child = spawn(process.execPath, [CLI, 'worker', ...this.#args, '--worker-id', id], {
-      // debug: "batch done" lines tell when a worker is between batches.
+      // debug: worker.batch lines tell when a worker is between batches.
       env: { ...process.env, ...this.#env, LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -65,12 +67,12 @@ export class WorkerFleet {
         buf = buf.slice(nl + 1);
         if (/^\s+at /.test(line)) this.stackTraces.push(`${id}: ${line.trim()}`);
         if (process.env.RB_CHAOS_DEBUG && /stall|lock|error/i.test(line)) process.stderr.write(`[${id}] ${line}\n`);
-        if (!line.startsWith('{')) continue;
-        if (line.includes('"msg":"batch done"')) w.lastBatchAt = Date.now();
-        else if (line.includes('"msg":"worker ready"')) readyResolve();
-        else if (line.includes('"msg":"job stalled')) {
-          const jobId = /"jobId":"([^"]+)"/.exec(line)?.[1];
-          if (jobId) this.stalls.push({ at: Date.now(), jobId, workerId: id });
+        if (!line.startsWith('{') || !line.includes('"event"')) continue;
+        const rec = parseLogLine(line);
+        if (rec?.event === LOG_EVENT.batch) w.lastBatchAt = Date.now();
+        else if (rec?.event === LOG_EVENT.ready) readyResolve();
+        else if (rec?.event === LOG_EVENT.stalled && typeof rec.jobId === 'string') {
+          this.stalls.push({ at: Date.now(), jobId: rec.jobId, workerId: id });
         }
       }
     };

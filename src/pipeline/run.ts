@@ -165,7 +165,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     active = await ActiveRunEntry.start(client, opts.worker.prefix, queue, runId);
     // Workers first: loading the model takes seconds, documents wait in Redis meanwhile.
     for (let i = 0; i < opts.workers; i++) {
-      const w = new RobertaWorker({ ...opts.worker, redisUrl: redis.url, queue, workerId: `${runId}-w${i}`, metricsPort: i === 0 ? opts.worker.metricsPort : 0 }, log);
+      const w = new RobertaWorker({ ...opts.worker, redisUrl: redis.url, queue, workerId: `${runId}-w${i}`, metricsPort: i === 0 ? opts.worker.metricsPort : 0 }, { log });
       workers.push(w);
     }
     await Promise.all(workers.map((w) => w.start()));

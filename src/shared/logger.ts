@@ -42,8 +42,9 @@ function prettyStream(): DestinationStream {
     sync: true,
     colorize: process.stderr.isTTY === true,
     translateTime: 'SYS:HH:MM:ss',
-    // Fields that identify a process or a run for machines; a person sees them in the summary.
-    ignore: 'pid,hostname,name,workerId,component,runId,sha256',
+    // Fields that identify a process, a run or a log event for machines; a person sees them in
+    // the summary or the message.
+    ignore: 'pid,hostname,name,workerId,component,runId,sha256,event',
     singleLine: true,
   });
 }

@@ -5,14 +5,14 @@
  * batcher, publishing, metrics. Inference thread: the onnxruntime session. Start-up checks
  * everything that can be wrong with the model, tokenizer and Redis before taking any job.
  */
-import { Worker as BullWorker, Queue, type Job } from 'bullmq';
+import { EventEmitter } from 'node:events';
+import { Worker as BullWorker, Queue, type ConnectionOptions, type Job } from 'bullmq';
 import type { RedisClient } from '../shared/redis.js';
 import { DocumentError, RobertaBatchError, errorMessage, type ErrorCode } from '../shared/errors.js';
 import { startMetricsServer, type MetricsServer } from '../shared/http-server.js';
-import { logger, type Logger } from '../shared/logger.js';
+import type { Logger } from '../shared/logger.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../shared/metrics.js';
 import { queueOptions, resultsQueueName } from '../shared/queues.js';
-import { bullConnection, connect } from '../shared/redis.js';
 import { redactRedisUrl } from '../shared/redis-url.js';
 import { checkEvictionPolicy, waitForRedis } from '../shared/redis-checks.js';
 import { setupFingerprint, setupKey, textFingerprint } from '../shared/fingerprints.js';
@@ -25,12 +25,13 @@ import type { InferenceBackend } from './backend.js';
 import { DynamicBatcher } from './batcher.js';
 import { checkModelFile, l2normalizeRows, resolveModelFile, type ModelInfo } from './engine.js';
 import { scoreWindows, weightedMean } from './long-docs.js';
-import { InferenceThread } from './inference-thread.js';
 import { embeddingFromVector, labelsFor, sentimentFromLogits } from './postprocess.js';
 import { ResultsPublisher } from './results-publisher.js';
 import { TokenizeQueue } from './tokenize-queue.js';
 import { loadWorkerTokenizer } from './model-setup.js';
 import type { RobertaTokenizer } from './tokenizer.js';
+import { withDefaults, type WorkerClock, type WorkerDeps } from './worker-deps.js';
+import { LOG_EVENT, type WorkerEventMap } from './worker-events.js';
 
 /**
  * Window of the measured rate behind documents_per_second and drain_seconds: 15 s holds several
@@ -44,10 +45,18 @@ export interface JobSummary {
   failed: number;
 }
 
-export class RobertaWorker {
+/**
+ * Built from injected parts (worker-deps.ts: backend factory, Redis, logger, clock; production
+ * defaults) and observable through typed events (worker-events.ts), in the manner of BullMQ's
+ * Worker and graphile-worker's runner: a test runs one in its own process and waits on `ready`
+ * or `batch`, a CLI process logs the same moments with a stable `event` field.
+ */
+export class RobertaWorker extends EventEmitter<WorkerEventMap> {
   readonly config: WorkerConfig;
   readonly metrics: WorkerMetrics;
   readonly log: Logger;
+  #deps: Required<WorkerDeps>;
+  #clock: WorkerClock;
   #bull: BullWorker<DocJobData, JobSummary> | undefined;
   #backend: InferenceBackend | undefined;
   #tokenizer: RobertaTokenizer | undefined;
@@ -69,9 +78,12 @@ export class RobertaWorker {
   #bookkeeper: Bookkeeper | undefined;
   #oom: OomReporter;
 
-  constructor(config: WorkerConfig, log: Logger = logger()) {
+  constructor(config: WorkerConfig, deps: WorkerDeps = {}) {
+    super();
     this.config = config;
-    this.log = log.child({ workerId: config.workerId });
+    this.#deps = withDefaults(deps);
+    this.#clock = this.#deps.clock;
+    this.log = this.#deps.log.child({ workerId: config.workerId });
     this.metrics = createWorkerMetrics();
     this.#oom = new OomReporter('worker', this.log, () => this.#redis);
   }
@@ -90,7 +102,10 @@ export class RobertaWorker {
   }
 
   #setRedisUp(up: boolean): void {
-    if (up !== this.#redisUp && !this.#shuttingDown) this.log[up ? 'info' : 'warn']({}, up ? 'Redis connection back: ready again' : 'Redis connection lost: not ready until it is back');
+    if (up !== this.#redisUp && !this.#shuttingDown) {
+      if (up) this.log.info({ event: LOG_EVENT.redisBack }, 'Redis connection back: ready again');
+      else this.log.warn({ event: LOG_EVENT.redisLost }, 'Redis connection lost: not ready until it is back');
+    }
     this.#redisUp = up;
     this.metrics.ready.set(this.ready().ready ? 1 : 0);
   }
@@ -104,24 +119,50 @@ export class RobertaWorker {
     return { ready: reasons.length === 0, reasons };
   }
 
-  /** Starts serving: fails, consuming no job, if the model, tokenizer or Redis is unusable. */
+  /**
+   * Starts serving: fails, consuming no job, if the model, tokenizer or Redis is unusable.
+   * The steps run in this order so that every check that can refuse to start (Redis reachable
+   * and not evicting, model file, tokenizer, task and labels) comes before any job is fetched;
+   * close() undoes them in reverse.
+   */
   async start(): Promise<void> {
+    await this.#startHttp();
+    await this.#checkRedis();
+    const { info, maxLength } = await this.#loadModel();
+    this.#batcher = this.#createBatcher(info);
+    await this.#connectRedis();
+    this.#storeSetupFingerprint(info, maxLength);
+    const connection = this.#deps.redis.bull(this.config.redisUrl);
+    this.#openQueues(connection);
+    this.#bull = this.#createBullWorker(connection);
+    this.#serve(info);
+  }
+
+  /** /metrics, /livez, /readyz from the first moment: a pod loading its model is alive, not ready. */
+  async #startHttp(): Promise<void> {
     const c = this.config;
-    if (c.metricsPort > 0 || c.metricsPort === 0) {
-      this.#server = await startMetricsServer({
-        host: c.metricsHost,
-        port: c.metricsPort,
-        registry: () => this.metrics.registry.metrics(),
-        contentType: this.metrics.registry.contentType,
-        health: this,
-        beforeScrape: () => this.#refreshQueueGauges(),
-      });
-      this.log.info({ url: `http://${c.metricsHost}:${this.#server.port}/metrics` }, 'metrics server listening');
-    }
+    // metricsPort is 0-65535 (config.ts): 0 serves on any free port, it never turns the server off.
+    this.#server = await startMetricsServer({
+      host: c.metricsHost,
+      port: c.metricsPort,
+      registry: () => this.metrics.registry.metrics(),
+      contentType: this.metrics.registry.contentType,
+      health: this,
+      beforeScrape: () => this.#refreshQueueGauges(),
+    });
+    this.log.info({ event: LOG_EVENT.metricsListening, url: `http://${c.metricsHost}:${this.#server.port}/metrics` }, 'metrics server listening');
+  }
+
+  async #checkRedis(): Promise<void> {
+    const c = this.config;
     await waitForRedis(c.redisUrl, c.redisWaitMs);
     await checkEvictionPolicy(c.redisUrl, c.allowEviction);
     this.#redisUp = true;
+  }
 
+  /** Model file, tokenizer and backend, refused before any job when they do not fit the task. */
+  async #loadModel(): Promise<{ info: ModelInfo; maxLength: number }> {
+    const c = this.config;
     const modelFile = await resolveModelFile(c.model);
     await checkModelFile(modelFile);
     const { tokenizer, shape } = await loadWorkerTokenizer(modelFile, c);
@@ -129,7 +170,7 @@ export class RobertaWorker {
     this.#tokenizer = tokenizer;
 
     this.log.info({ model: modelFile, device: c.device, maxLength }, 'loading model');
-    this.#backend = await InferenceThread.start(modelFile, {
+    this.#backend = await this.#deps.backend(modelFile, {
       device: c.device,
       graphOptimization: c.graphOptimization,
       intraOpThreads: c.intraOpThreads,
@@ -158,15 +199,19 @@ export class RobertaWorker {
     this.#labels = labelsFor(numLabels ?? 2, c.labels);
     this.metrics.modelInfo.set({ model: info.name, sha256: info.sha256, task: c.task, signature: info.signature.kind, device: info.device }, 1);
     this.log.info({ model: info.name, sha256: info.sha256, signature: info.signature.kind, outputKind: info.signature.outputKind, device: info.device }, 'model loaded');
-
     this.#tokenizeQueue = new TokenizeQueue(tokenizer, (s) => this.metrics.tokenizeSeconds.observe(s));
-    this.#batcher = new DynamicBatcher(
-      this.#backend,
+    return { info, maxLength };
+  }
+
+  #createBatcher(info: ModelInfo): DynamicBatcher {
+    const c = this.config;
+    return new DynamicBatcher(
+      this.#backend!,
       {
         maxBatchSize: c.maxBatchSize,
         maxBatchTokens: c.maxBatchTokens,
         maxWaitMs: c.maxWaitMs,
-        padId: tokenizer.padId,
+        padId: this.#tokenizer!.padId,
         // zoo signature: no attention mask, a padded row would change its result.
         equalLengthOnly: info.signature.kind === 'zoo',
         pooling: c.pooling,
@@ -180,44 +225,60 @@ export class RobertaWorker {
           this.metrics.inferenceSeconds.observe(s.runMs / 1000);
           this.metrics.tokens.inc({ kind: 'useful' }, s.usefulTokens);
           this.metrics.tokens.inc({ kind: 'padded' }, s.paddedTokens);
-          this.log.debug({ batchId: s.batchId, rows: s.rows, seq: s.seq, runMs: Math.round(s.runMs) }, 'batch done');
+          this.log.debug({ event: LOG_EVENT.batch, batchId: s.batchId, rows: s.rows, seq: s.seq, runMs: Math.round(s.runMs) }, 'batch done');
+          this.emit('batch', s);
         },
         onSplit: (rows, err) => {
           this.metrics.batchesSplit.inc();
-          this.log.warn({ rows, reason: errorMessage(err) }, 'batch run failed: splitting it to isolate the failing document');
+          this.log.warn({ event: LOG_EVENT.batchSplit, rows, reason: errorMessage(err) }, 'batch run failed: splitting it to isolate the failing document');
         },
       },
     );
+  }
 
-    const connection = bullConnection(c.redisUrl);
-    this.#redis = connect(c.redisUrl);
-    this.#redis.on('error', () => {});
+  async #connectRedis(): Promise<void> {
+    const redis = this.#deps.redis.client(this.config.redisUrl);
+    this.#redis = redis;
+    redis.on('error', () => {});
     // Readiness follows this connection both ways: ioredis reconnects by itself after a Redis
     // restart and emits 'ready' each time, so a blip takes the pod out of service only while it lasts.
-    this.#redis.on('close', () => this.#setRedisUp(false));
-    this.#redis.on('ready', () => this.#setRedisUp(true));
-    await this.#redis.connect();
+    redis.on('close', () => this.#setRedisUp(false));
+    redis.on('ready', () => this.#setRedisUp(true));
+    await redis.connect();
+    this.#bookkeeper = new Bookkeeper(redis, this.config.prefix, this.config.queue, this.log, this.#oom);
+  }
+
+  #storeSetupFingerprint(info: ModelInfo, maxLength: number): void {
+    const c = this.config;
+    const redis = this.#redis!;
     this.#setupFp = setupFingerprint({
       modelSha256: info.sha256, task: c.task, pooling: c.pooling, normalize: c.normalize,
       longDocs: c.longDocs, maxLength, chunkOverlap: c.chunkOverlap,
     });
-    this.#bookkeeper = new Bookkeeper(this.#redis, c.prefix, c.queue, this.log, this.#oom);
     // In the background: a full Redis refuses the SET until memory frees (E_REDIS_OOM), and the
     // worker must start anyway (it is what drains the queue).
-    const redis = this.#redis;
     void retryOnOom(this.#oom, 'storing the setup fingerprint', () => redis.getset(setupKey(c.prefix, c.queue), this.#setupFp)).then((previous) => {
       if (previous && previous !== this.#setupFp) {
         this.log.warn({ previous, current: this.#setupFp }, 'the model setup of this queue changed (other model, task or pooling): --skip-unchanged will recompute every document');
       }
     }, (err) => this.log.warn({ reason: errorMessage(err) }, 'could not store the setup fingerprint'));
-    this.#publisher = new ResultsPublisher(resultsQueueName(c.queue, c.resultsQueue), connection, c.prefix, { markers: { client: this.#redis, queue: c.queue }, oom: this.#oom, log: this.log });
+  }
+
+  /** The results queue (publishing) and the document queue (gauges for /metrics). */
+  #openQueues(connection: ConnectionOptions): void {
+    const c = this.config;
+    this.#publisher = new ResultsPublisher(resultsQueueName(c.queue, c.resultsQueue), connection, c.prefix, { markers: { client: this.#redis!, queue: c.queue }, oom: this.#oom, log: this.log });
     this.#statsQueue = new Queue(c.queue, { connection, ...queueOptions(c.prefix) });
     // Without a listener BullMQ console.error()s every reconnect attempt with a stack trace
     // (3-4 per second while Redis restarts); the connections reconnect by themselves.
     for (const q of [this.#publisher.queue, this.#statsQueue]) {
       q.on('error', (err) => this.log.warn({ queue: q.name, reason: err.message }, 'queue connection error (reconnecting)'));
     }
-    this.#bull = new BullWorker<DocJobData, JobSummary>(c.queue, (job) => this.#process(job), {
+  }
+
+  #createBullWorker(connection: ConnectionOptions): BullWorker<DocJobData, JobSummary> {
+    const c = this.config;
+    const bull = new BullWorker<DocJobData, JobSummary>(c.queue, (job) => this.#process(job), {
       connection,
       prefix: c.prefix,
       autorun: false,
@@ -228,7 +289,7 @@ export class RobertaWorker {
       // A failed fetch (a full Redis refusing it, E_REDIS_OOM) is retried after this, not 15 s.
       runRetryDelay: 1_000,
     });
-    this.#bull.on('error', (err) => {
+    bull.on('error', (err) => {
       // A full Redis refuses BullMQ's own writes too (fetching, completing, lock renewal): BullMQ
       // retries them; say why, once per 30 s, instead of one anonymous line per attempt.
       if (isOomError(err)) {
@@ -238,21 +299,32 @@ export class RobertaWorker {
       this.log.warn({ reason: err.message }, 'BullMQ worker error (reconnecting)');
     });
     // Taking a job is a write: once one is taken (or there is none to take), Redis is not refusing us.
-    this.#bull.on('active', () => this.#oom.accepted());
-    this.#bull.on('drained', () => this.#oom.accepted());
-    this.#bull.on('stalled', (jobId) => {
+    bull.on('active', () => this.#oom.accepted());
+    bull.on('drained', () => this.#oom.accepted());
+    bull.on('stalled', (jobId) => {
       this.metrics.stalledJobs.inc();
-      this.log.warn({ jobId }, 'job stalled (its lock expired); BullMQ moved it back to wait');
+      this.log.warn({ event: LOG_EVENT.stalled, jobId }, 'job stalled (its lock expired); BullMQ moved it back to wait');
+      this.emit('stalled', jobId);
     });
+    return bull;
+  }
+
+  /** Ready: fetch jobs from now on. */
+  #serve(info: ModelInfo): void {
+    const c = this.config;
     this.#modelLoaded = true;
-    this.#servingSince = Date.now();
-    this.#setRedisUp(this.#redis.status === 'ready');
-    void this.#bull.run().catch((err) => this.log.error({ reason: errorMessage(err) }, 'worker loop ended'));
-    this.log.info({ queue: c.queue, redis: redactRedisUrl(c.redisUrl), maxBatchSize: c.maxBatchSize, maxBatchTokens: c.maxBatchTokens, maxWaitMs: c.maxWaitMs }, 'worker ready');
+    this.#servingSince = this.#clock.now();
+    this.#setRedisUp(this.#redis!.status === 'ready');
+    void this.#bull!.run().catch((err) => {
+      this.log.error({ event: LOG_EVENT.failed, reason: errorMessage(err) }, 'worker loop ended');
+      this.emit('failed', err);
+    });
+    this.log.info({ event: LOG_EVENT.ready, queue: c.queue, redis: redactRedisUrl(c.redisUrl), maxBatchSize: c.maxBatchSize, maxBatchTokens: c.maxBatchTokens, maxWaitMs: c.maxWaitMs }, 'worker ready');
+    this.emit('ready', { queue: c.queue, model: info, metricsPort: this.#server!.port });
   }
 
   async #process(job: Job<DocJobData, JobSummary>): Promise<JobSummary> {
-    const pickedAt = Date.now();
+    const pickedAt = this.#clock.now();
     this.metrics.queueWaitSeconds.observe(Math.max(0, pickedAt - job.timestamp) / 1000);
     const data = job.data as Partial<DocJobData> | undefined;
     if (!data || !Array.isArray(data.docs) || data.docs.length === 0) {
@@ -270,7 +342,7 @@ export class RobertaWorker {
     }
     await this.#publisher!.publish(job.id!, records, this.#markers(data as DocJobData, records));
     this.#recordBookkeeping(data as DocJobData, records);
-    const end = Date.now();
+    const end = this.#clock.now();
     let ok = 0;
     for (const r of records) {
       this.metrics.documents.inc({ status: r.status, task: this.config.task });
@@ -343,7 +415,7 @@ export class RobertaWorker {
         model: { name: info.name, sha256: info.sha256 }, task: this.config.task,
         workerId: this.config.workerId, finishedAt: new Date().toISOString(),
         tokenCount, truncated: enc.truncated && windows === 1, windows, batchSize,
-        timings: { endToEndMs: Date.now() - job.timestamp, batchWaitMs: Math.round(waitMs), inferenceMs: Math.round(runMs) },
+        timings: { endToEndMs: this.#clock.now() - job.timestamp, batchWaitMs: Math.round(waitMs), inferenceMs: Math.round(runMs) },
       };
       if (this.config.task === 'sentiment') rec.sentiment = sentimentFromLogits(vector, this.#labels);
       else {
@@ -386,7 +458,7 @@ export class RobertaWorker {
     if (!this.#statsQueue || !this.#redisUp) return;
     const counts = await this.#statsQueue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
     for (const [state, n] of Object.entries(counts)) this.metrics.queueJobs.set({ queue: this.config.queue, state }, n);
-    const now = Date.now();
+    const now = this.#clock.now();
     this.#recentDone = this.#recentDone.filter((t) => now - t <= RATE_WINDOW_MS);
     // Over the time actually served within the window: a worker that started 3 s ago and did
     // 30 documents runs at 10 docs/s, not 0.5 (30 over a full window).
@@ -409,31 +481,42 @@ export class RobertaWorker {
     this.#closing ??= (async () => {
       this.#shuttingDown = true;
       this.metrics.ready.set(0);
-      this.log.info({ graceMs: this.config.shutdownGraceMs }, 'shutting down: finishing jobs in flight');
-      const drain = (async () => {
-        await this.#bull?.close();
-        await this.#batcher?.close();
-        await this.#publisher?.close();
-      })();
-      const timedOut = await Promise.race([
-        drain.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), this.config.shutdownGraceMs).unref()),
-      ]);
-      await this.#statsQueue?.close().catch(() => {});
-      await this.#bookkeeper?.close();
-      this.#redis?.disconnect();
-      await this.#server?.close();
-      this.metrics.stop();
+      this.log.info({ event: LOG_EVENT.closing, graceMs: this.config.shutdownGraceMs }, 'shutting down: finishing jobs in flight');
+      this.emit('closing');
+      const timedOut = await this.#drain();
+      await this.#release();
       if (timedOut) {
         // The inference thread is still inside session.run: it cannot be stopped from here.
-        this.log.warn('grace period over: jobs still in flight will be recovered by another worker');
-        return false;
+        this.log.warn({ event: LOG_EVENT.graceExpired }, 'grace period over: jobs still in flight will be recovered by another worker');
+      } else {
+        await this.#backend?.close().catch(() => {});
+        this.log.info({ event: LOG_EVENT.closed }, 'worker stopped');
       }
-      await this.#backend?.close().catch(() => {});
-      this.log.info('worker stopped');
-      return true;
+      this.emit('closed', !timedOut);
+      return !timedOut;
     })();
     return this.#closing;
   }
-}
 
+  /** Stops fetching and finishes the jobs in flight; true when the grace period ran out first. */
+  async #drain(): Promise<boolean> {
+    const drain = (async () => {
+      await this.#bull?.close();
+      await this.#batcher?.close();
+      await this.#publisher?.close();
+    })();
+    return Promise.race([
+      drain.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), this.config.shutdownGraceMs).unref()),
+    ]);
+  }
+
+  /** Queues, Redis, HTTP and metrics, in reverse order of start(). */
+  async #release(): Promise<void> {
+    await this.#statsQueue?.close().catch(() => {});
+    await this.#bookkeeper?.close();
+    this.#redis?.disconnect();
+    await this.#server?.close();
+    this.metrics.stop();
+  }
+}

@@ -7,6 +7,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { waitFor } from '../helpers/queues.js';
@@ -26,7 +27,7 @@ it('/readyz goes 503 while Redis is down and back to 200 once it is up again', a
   worker = spawnCli(['worker', '--queue', 'readyz', '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], { REDIS_URL: redis.url });
   const line = await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/);
   const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
-  await worker.waitForOutput(/worker ready/, 60_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
   await waitFor(async () => (await get(`${base}/readyz`)).status === 200, 10_000);
   const gauge = async () => Number(/^roberta_batch_ready (\d)/m.exec((await get(`${base}/metrics`)).body)?.[1]);
   expect(await gauge()).toBe(1);

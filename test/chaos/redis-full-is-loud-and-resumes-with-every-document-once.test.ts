@@ -15,6 +15,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
@@ -43,7 +44,7 @@ it('logs E_REDIS_OOM, reports it in /readyz and metrics, and resumes with every 
   spawned.push(worker);
   const line = await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/, 60_000);
   const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
-  await worker.waitForOutput(/worker ready/, 60_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
 
   // Room for ~1.5 MB more than now (BullMQ's scripts are loaded): 3,000 documents of ~2 KB do not fit.
   const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);

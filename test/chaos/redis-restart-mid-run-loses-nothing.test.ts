@@ -11,6 +11,7 @@ import { Queue } from 'bullmq';
 import { afterAll, expect, it } from 'vitest';
 import { bullConnection } from '../../src/shared/redis.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { waitFor, finishedDocuments } from '../helpers/queues.js';
@@ -45,7 +46,7 @@ it('reconnects producer, workers and exporter after a Redis restart; nothing los
     spawned.push(spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash',
       '--worker-id', id, '--intra-op-threads', '1', '--lock-duration-ms', '5000', '--stalled-interval-ms', '1000'], env));
   }
-  await Promise.all(spawned.map((w) => w.waitForOutput(/worker ready/, 60_000)));
+  await Promise.all(spawned.map((w) => w.waitForEvent(LOG_EVENT.ready, 60_000)));
   const exporter = spawnCli(['results', '--queue', queue, '--out', out, '--follow'], env);
   spawned.push(exporter);
   await exporter.waitForOutput(/exporting results until/);

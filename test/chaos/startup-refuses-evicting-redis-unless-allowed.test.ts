@@ -11,6 +11,7 @@ import { afterAll, expect, it } from 'vitest';
 import { bullConnection } from '../../src/shared/redis.js';
 import type { DocJobData } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { waitFor } from '../helpers/queues.js';
@@ -53,7 +54,7 @@ it('refuses allkeys-lru with E_REDIS_CONFIG and no job consumed; --allow-evictio
 
   worker = spawnCli([...workerArgs, '--allow-eviction'], env);
   await worker.waitForOutput(/allowed by --allow-eviction/);
-  await worker.waitForOutput(/worker ready/);
+  await worker.waitForEvent(LOG_EVENT.ready);
   await waitFor(async () => (await q!.getJobCounts('completed')).completed === 5, 30_000, 100);
   expect(await stop(worker)).toBe(0);
   worker = undefined;

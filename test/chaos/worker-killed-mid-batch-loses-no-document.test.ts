@@ -13,6 +13,7 @@ import { afterAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 import { longDocs, slowModel } from '../helpers/slow-model.js';
 import { withDeadline } from '../helpers/test-queue.js';
@@ -39,7 +40,7 @@ async function worker(id: string): Promise<Spawned> {
     '--lock-duration-ms', '2000', '--stalled-interval-ms', '500',
   ]);
   spawned.push(w);
-  await w.waitForOutput(/worker ready/, 60_000);
+  await w.waitForEvent(LOG_EVENT.ready, 60_000);
   return w;
 }
 
@@ -60,7 +61,7 @@ it('brings a SIGKILLed worker\'s jobs back through stalled-job recovery, each do
 
   // The survivor reports each of the victim's jobs once its lock has expired.
   let firstStallMs = 0;
-  const stalledIds = () => [...survivor.output().matchAll(/"jobId":"([^"]+)","msg":"job stalled/g)].map((m) => m[1]);
+  const stalledIds = () => survivor.events(LOG_EVENT.stalled).map((e) => String(e.jobId));
   await waitFor(() => {
     if (!firstStallMs && stalledIds().length) firstStallMs = performance.now() - killedAt;
     return stalledIds().length > 0;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { PRESETS, type ModelHead, type ModelSignature, type RobertaConfig } from '../../src/model/config.js';
-import { GENERATOR_VERSION, generateModel } from '../../src/model/generate.js';
+import { GENERATOR_VERSION, generateModel, type GenerateOptions } from '../../src/model/generate.js';
 import { modelIo } from '../../src/model/graph.js';
 
 export const TEST_MODEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models/cache/test');
@@ -39,6 +39,23 @@ export async function testModel(head: ModelHead, signature: ModelSignature, opts
   }
   await pending;
   return model;
+}
+
+/**
+ * A generated model with its own shape (not the tiny preset), cached like testModel: `opts.out`
+ * must carry GENERATOR_VERSION in its name. Returns its path.
+ */
+export async function cachedModel(opts: GenerateOptions): Promise<string> {
+  if (!opts.out.includes(`-g${GENERATOR_VERSION}`)) throw new Error(`cachedModel: ${opts.out} must name generator version g${GENERATOR_VERSION}`);
+  if (await exists(opts.out)) return opts.out;
+  let pending = inFlight.get(opts.out);
+  if (!pending) {
+    pending = generateModel(opts).then(() => undefined);
+    inFlight.set(opts.out, pending);
+    pending.finally(() => inFlight.delete(opts.out)).catch(() => undefined);
+  }
+  await pending;
+  return opts.out;
 }
 
 async function exists(file: string): Promise<boolean> {

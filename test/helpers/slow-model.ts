@@ -4,19 +4,17 @@
  */
 import path from 'node:path';
 import { PRESETS } from '../../src/model/config.js';
-import { generateModel } from '../../src/model/generate.js';
+import { GENERATOR_VERSION } from '../../src/model/generate.js';
 import { sampleSentences } from './corpus.js';
-import { TEST_MODEL_DIR } from './models.js';
+import { cachedModel, TEST_MODEL_DIR } from './models.js';
 
-let pending: Promise<string> | undefined;
-
+/** Generated once per machine (cached like the tiny models), not once per test file. */
 export function slowModel(): Promise<string> {
-  pending ??= generateModel({
+  return cachedModel({
     config: { ...PRESETS.tiny, hiddenSize: 256, numLayers: 6, numHeads: 4, intermediateSize: 1024 },
     head: 'sequence-classification', signature: 'hf', seed: 5,
-    out: path.join(TEST_MODEL_DIR, 'slow-h256-l6-classification-hf.onnx'),
-  }).then((g) => g.path);
-  return pending;
+    out: path.join(TEST_MODEL_DIR, `slow-h256-l6-classification-hf-g${GENERATOR_VERSION}.onnx`),
+  });
 }
 
 /** Documents that tokenize to more than 512 tokens (truncated to 512). */

@@ -10,6 +10,7 @@ import { afterAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
@@ -28,7 +29,7 @@ it('documents_per_second is the recent rate, and drain_seconds the backlog at th
   worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], { REDIS_URL: redisUrl() });
   const line = await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/);
   const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
-  await worker.waitForOutput(/worker ready/, 60_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
   const readySeenAt = performance.now();
   const scrape = async () => (await fetch(`${base}/metrics`)).text();
 

@@ -12,22 +12,25 @@ import { textFingerprint } from '../../src/shared/fingerprints.js';
 import { doneKey } from '../../src/shared/done-markers.js';
 import { bullConnection, connect } from '../../src/shared/redis.js';
 import { recordsOf, type OkRecord } from '../../src/shared/types.js';
-import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { FIXTURE_TOKENIZER, runCli } from '../helpers/cli.js';
+import { closeWorker, inProcessWorker } from '../helpers/worker.js';
+import type { RobertaWorker } from '../../src/worker/worker.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 
 const queue = uniqueQueueName('incremental');
-let worker: Spawned;
+let worker: RobertaWorker | undefined;
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'rb-incremental-'));
   const model = await testModel('sequence-classification', 'hf');
-  worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--max-wait-ms', '20']);
-  await worker.waitForOutput(/worker ready/);
+  // In the test process: what is tested is the producer's skipping, against a real worker's markers.
+  worker = inProcessWorker({ queue, model: model.path, tokenizer: FIXTURE_TOKENIZER, maxWaitMs: 20 });
+  await worker.start();
 });
 afterAll(async () => {
-  await stop(worker);
+  if (worker) await closeWorker(worker);
   const r = connect(redisUrl());
   await r.connect();
   const keys = await r.keys(`bull:${queue}:*`);

@@ -11,6 +11,7 @@ import { bullConnection } from '../../src/shared/redis.js';
 import { jobIdForPack } from '../../src/producer/job-id.js';
 import { recordsOf, type OkRecord } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 import { sampleReviews } from '../helpers/tokenizer-fixtures.js';
@@ -40,7 +41,7 @@ it('scores a 20 MB document without holding up the small one beside it', async (
   worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash',
     '--max-doc-bytes', limit, '--max-wait-ms', '20'], { REDIS_URL: redisUrl() });
   const url = /http:\/\/127\.0\.0\.1:\d+/.exec(await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/))![0];
-  await worker.waitForOutput(/worker ready/, 60_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
   const tokenizeSeconds = async () => Number(/^roberta_batch_tokenize_seconds_sum ([\d.e+-]+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
   const text = (await sampleReviews()).join(' ');
   const tenKb = text.slice(0, 10_000);

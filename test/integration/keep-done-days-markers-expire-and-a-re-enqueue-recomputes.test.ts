@@ -7,24 +7,26 @@ import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { doneDayKey, doneDaysKey, doneKey, utcDay } from '../../src/shared/done-markers.js';
-import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { FIXTURE_TOKENIZER } from '../helpers/cli.js';
+import { closeWorker, inProcessWorker } from '../helpers/worker.js';
+import type { RobertaWorker } from '../../src/worker/worker.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { finishedDocuments, redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 
 const queue = uniqueQueueName('keep-days');
-let worker: Spawned | undefined;
+let worker: RobertaWorker | undefined;
 const r = new Redis(redisUrl(), { maxRetriesPerRequest: 3 });
 afterAll(async () => {
-  if (worker) await stop(worker);
+  if (worker) await closeWorker(worker);
   await removeQueues(queue);
   r.disconnect();
 });
 
 it('keeps markers N to N+1 days, dedups while they exist, recomputes after they expire', async () => {
   const model = await testModel('sequence-classification', 'hf');
-  worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash', '--max-wait-ms', '20']);
-  await worker.waitForOutput(/worker ready/);
+  worker = inProcessWorker({ queue, model: model.path, tokenizer: FIXTURE_TOKENIZER, skipHash: true, maxWaitMs: 20 });
+  await worker.start();
   const kept = syntheticDocs(20, 3, 'kept');
   const expiring = syntheticDocs(30, 4, 'expiring');
   expect((await enqueueDocuments(kept, { redisUrl: redisUrl(), queue })).enqueued).toBe(20);

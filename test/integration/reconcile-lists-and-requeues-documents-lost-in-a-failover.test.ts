@@ -15,6 +15,7 @@ import { bullConnection, connect } from '../../src/shared/redis.js';
 import { doneKey } from '../../src/shared/done-markers.js';
 import type { ReconcileReport } from '../../src/pipeline/reconcile.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
@@ -37,7 +38,7 @@ afterAll(async () => {
 async function startWorker(model: string): Promise<Spawned> {
   const w = spawnCli(['worker', '--queue', queue, '--model', model, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash', '--intra-op-threads', '1']);
   spawned.push(w);
-  await w.waitForOutput(/worker ready/);
+  await w.waitForEvent(LOG_EVENT.ready);
   return w;
 }
 

@@ -10,6 +10,7 @@ import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection, connect } from '../../src/shared/redis.js';
 import { recordsOf } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { uniqueQueueName, waitFor } from '../helpers/queues.js';
@@ -33,7 +34,7 @@ it('enqueues, scores and publishes 120 documents through the worker CLI', async 
 
   const model = await testModel('sequence-classification', 'hf');
   worker = spawnCli(['worker', '--queue', queue, '--prefix', prefix, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], { REDIS_URL: url });
-  await worker.waitForOutput(/worker ready/, 60_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
 
   const results = new Queue(`${queue}-results`, { connection: bullConnection(url), prefix });
   try {

@@ -15,12 +15,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { generateModel } from '../../src/model/generate.js';
 import { GENERATOR_VERSION } from '../../src/model/generate.js';
 import { PRESETS } from '../../src/model/config.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
-import { TEST_MODEL_DIR } from '../helpers/models.js';
+import { cachedModel, TEST_MODEL_DIR } from '../helpers/models.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
 
 const N = 2_000;
@@ -50,7 +50,7 @@ async function serviceRun(queue: string, input: string, out: string, model: stri
   const worker = spawnCli(['worker', '--queue', queue, '--task', 'embed', '--model', model, '--tokenizer', FIXTURE_TOKENIZER,
     '--metrics-port', '0', '--skip-hash', '--intra-op-threads', '1'], { ...env, LOG_LEVEL: 'info' });
   spawned.push(worker);
-  await worker.waitForOutput(/worker ready/, 60_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
   for (;;) {
     const waiting = await admin.llen(`bull:${queue}:wait`) + await admin.llen(`bull:${queue}:active`);
     if (waiting === 0) break;
@@ -64,7 +64,7 @@ async function serviceRun(queue: string, input: string, out: string, model: stri
 
 it('holds at most 200 bytes per finished document and still deduplicates a re-enqueue', async () => {
   const model = path.join(TEST_MODEL_DIR, `l1-h768-v1024-base-hf-g${GENERATOR_VERSION}.onnx`);
-  await generateModel({
+  await cachedModel({
     config: { ...PRESETS.tiny, vocabSize: 1024, hiddenSize: 768, numLayers: 1, numHeads: 12, intermediateSize: 768, maxPositions: 130 },
     head: 'base', signature: 'hf', seed: 5, out: model,
   });

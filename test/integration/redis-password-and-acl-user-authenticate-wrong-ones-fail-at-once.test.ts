@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { waitFor } from '../helpers/queues.js';
@@ -60,7 +61,7 @@ it('authenticates an ACL user from REDIS_URL and refuses wrong credentials at on
   expect(enq.output).toMatch(/enqueued\s+20/);
   const worker = spawnCli(workerArgs, env);
   spawned.push(worker);
-  await worker.waitForOutput(/worker ready/);
+  await worker.waitForEvent(LOG_EVENT.ready);
   const out = path.join(dir, 'out.jsonl');
   await waitFor(async () => {
     const r = await runCli(['results', '--queue', 'auth', '--out', out], env, 30_000);

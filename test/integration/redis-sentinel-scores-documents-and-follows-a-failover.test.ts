@@ -10,6 +10,7 @@ import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
 import { recordsOf } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { uniqueQueueName, waitFor } from '../helpers/queues.js';
@@ -29,7 +30,7 @@ it('scores through the Sentinel-named master, and through the promoted replica a
   await enqueueDocuments(syntheticDocs(50, 3, 'a'), { redisUrl: url, queue });
   const model = await testModel('sequence-classification', 'hf');
   worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], { REDIS_URL: url });
-  await worker.waitForOutput(/worker ready/, 60_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
   const results = () => new Queue(`${queue}-results`, { connection: bullConnection(url) });
   let r = results();
   await waitFor(async () => (await r.getJobCounts('waiting')).waiting === 50, 30_000, 100);

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { waitFor } from '../helpers/queues.js';
@@ -61,7 +62,7 @@ it('enqueues, scores and exports over rediss:// verified against REDIS_TLS_CA', 
   const model = await testModel('sequence-classification', 'hf');
   const worker = spawnCli(['worker', '--queue', 'tls', '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], env);
   spawned.push(worker);
-  await worker.waitForOutput(/worker ready/);
+  await worker.waitForEvent(LOG_EVENT.ready);
   const out = path.join(dir, 'out.jsonl');
   await waitFor(async () => {
     const r = await runCli(['results', '--queue', 'tls', '--out', out], env, 60_000);

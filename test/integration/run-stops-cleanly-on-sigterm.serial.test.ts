@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { FIXTURE_TOKENIZER, spawnCli } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { longDocs, slowModel } from '../helpers/slow-model.js';
 import { toJsonl } from '../helpers/corpus.js';
 import { canConnect } from '../../src/shared/ports.js';
@@ -18,7 +19,7 @@ it('drains, removes its private Redis and exits with E_SHUTDOWN', async () => {
   // An unreachable REDIS_URL is not used: `run` falls back to 127.0.0.1:6379 or a private server.
   const run = spawnCli(['run', input, '--out', path.join(dir, 'out.jsonl'), '--model', await slowModel(), '--tokenizer', FIXTURE_TOKENIZER,
     '--skip-hash', '--max-batch-size', '8', '--intra-op-threads', '1'], { REDIS_URL: '' });
-  await run.waitForOutput(/worker ready/, 60_000);
+  await run.waitForEvent(LOG_EVENT.ready, 60_000);
   await run.waitForOutput(/enqueue finished/, 30_000);
   const redisPort = Number(/"redis":"redis:\/\/127\.0\.0\.1:(\d+)"/.exec(run.output())?.[1] ?? 6379);
   run.kill('SIGTERM');

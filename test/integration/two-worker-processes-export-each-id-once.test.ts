@@ -1,20 +1,24 @@
 /**
- * Two worker processes on one queue; the export holds every document id exactly once.
+ * Two workers on one queue; the export holds every document id exactly once. The workers run
+ * in the test process (each with its own BullMQ connections and inference thread, as two
+ * processes would have); the exporter is the real CLI.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
-import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { FIXTURE_TOKENIZER, runCli } from '../helpers/cli.js';
+import { closeWorker, inProcessWorker } from '../helpers/worker.js';
+import type { RobertaWorker } from '../../src/worker/worker.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName } from '../helpers/queues.js';
 
 const queue = uniqueQueueName('two-workers');
-const spawned: Spawned[] = [];
+const workers: RobertaWorker[] = [];
 afterEach(async () => {
-  await Promise.all(spawned.map((s) => stop(s)));
+  await Promise.all(workers.map((w) => closeWorker(w)));
   await removeQueues(queue);
 });
 
@@ -25,11 +29,10 @@ it('processes each document once across two worker processes', async () => {
   expect(summary.enqueued).toBe(600);
   const workerIds: string[] = [];
   for (const n of [1, 2]) {
-    const w = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--worker-id', `w${n}`, '--skip-hash', '--max-batch-size', '16', '--intra-op-threads', '1']);
-    spawned.push(w);
+    workers.push(inProcessWorker({ queue, model: model.path, tokenizer: FIXTURE_TOKENIZER, skipHash: true, workerId: `w${n}`, maxBatchSize: 16, intraOpThreads: 1 }));
     workerIds.push(`w${n}`);
   }
-  await Promise.all(spawned.map((w) => w.waitForOutput(/worker ready/)));
+  await Promise.all(workers.map((w) => w.start()));
   const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'rb-two-')), 'out.jsonl');
   // The exporter drains what is there; rerun until all 600 are exported (workers may still be busy).
   let lines: { id: string; workerId: string }[] = [];
@@ -45,5 +48,6 @@ it('processes each document once across two worker processes', async () => {
   const per = new Map<string, number>();
   for (const l of lines) per.set(l.workerId, (per.get(l.workerId) ?? 0) + 1);
   expect([...per.keys()].sort()).toEqual(workerIds);
-  for (const s of spawned) expect(await stop(s)).toBe(0);
+  // Clean closes: what makes each `roberta-batch worker` process exit 0.
+  for (const w of workers) expect(await w.close()).toBe(true);
 }, 120_000);

@@ -12,13 +12,15 @@ import { planWindows, weightedMean } from '../../src/worker/long-docs.js';
 import { softmax } from '../../src/worker/postprocess.js';
 import { RobertaTokenizer } from '../../src/worker/tokenizer.js';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
-import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { FIXTURE_TOKENIZER } from '../helpers/cli.js';
+import { closeWorker, inProcessWorker } from '../helpers/worker.js';
+import type { RobertaWorker } from '../../src/worker/worker.js';
 import { sampleSentences } from '../helpers/corpus.js';
 import { maxAbsDiff, testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 
 const queues = { chunk: uniqueQueueName('chunk'), trunc: uniqueQueueName('trunc') };
-const workers: Spawned[] = [];
+const workers: RobertaWorker[] = [];
 let tokenizer: RobertaTokenizer;
 let engine: OnnxEngine;
 let longText = '';
@@ -35,12 +37,13 @@ beforeAll(async () => {
   longText = await tokenizer.decode((await tokenizer.encodeFull(t)).subarray(0, 2000));
   for (const [mode, queue] of Object.entries(queues)) {
     await enqueueDocuments([{ id: 'long', text: longText }, { id: 'short', text: shortText }], { redisUrl: redisUrl(), queue });
-    workers.push(spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash',
-      '--long-docs', mode === 'chunk' ? 'chunk' : 'truncate', '--chunk-overlap', '64', '--max-wait-ms', '50']));
+    workers.push(inProcessWorker({ queue, model: model.path, tokenizer: FIXTURE_TOKENIZER, skipHash: true,
+      longDocs: mode === 'chunk' ? 'chunk' : 'truncate', chunkOverlap: 64, maxWaitMs: 50 }));
   }
+  await Promise.all(workers.map((w) => w.start()));
 });
 afterAll(async () => {
-  await Promise.all(workers.map((w) => stop(w)));
+  await Promise.all(workers.map((w) => closeWorker(w)));
   await engine?.close();
   for (const q of Object.values(queues)) await removeQueues(q);
 });

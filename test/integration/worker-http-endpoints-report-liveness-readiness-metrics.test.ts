@@ -5,20 +5,22 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
-import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { FIXTURE_TOKENIZER } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { waitFor } from '../helpers/queues.js';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
 import { get } from '../helpers/http.js';
+import { closeWorker, inProcessWorker } from '../helpers/worker.js';
+import type { RobertaWorker } from '../../src/worker/worker.js';
 
 /** Completed jobs are kept here (the default removes them) so the test can read their states. */
 const KEEP_COMPLETED = { removeOnComplete: false } as const;
 
-let worker: Spawned | undefined;
 let redis: PrivateRedis | undefined;
+let worker: RobertaWorker | undefined;
 afterEach(async () => {
-  if (worker) await stop(worker);
+  if (worker) await closeWorker(worker);
   await redis?.stop();
 });
 
@@ -26,18 +28,24 @@ it('is alive at once, ready only with model and Redis, and exports metrics', asy
   const model = await testModel('sequence-classification', 'hf');
   const redisPort = await freePort();
   const url = `redis://127.0.0.1:${redisPort}`;
-  worker = spawnCli(['worker', '--queue', 'http-test', '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], { REDIS_URL: url });
-  const line = await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/);
-  const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
+  // In the test process: the endpoints are the worker's, the process around it adds nothing.
+  worker = inProcessWorker({ queue: 'http-test', model: model.path, tokenizer: FIXTURE_TOKENIZER, skipHash: true, redisUrl: url });
+  let started = false;
+  const start = worker.start().then(() => { started = true; });
+  start.catch(() => {});
+  const w = worker;
+  await waitFor(() => w.metricsPort !== undefined, 30_000);
+  const base = `http://127.0.0.1:${w.metricsPort}`;
 
   expect((await get(`${base}/healthz`)).status).toBe(200);
   const notReady = await get(`${base}/readyz`);
   expect(notReady.status).toBe(503);
   expect(JSON.parse(notReady.body).reasons).toEqual(expect.arrayContaining(['model not loaded', 'redis not connected']));
-  await worker.waitForOutput(/waiting for Redis/);
+  // Still waiting for Redis: start() has not finished.
+  expect(started).toBe(false);
 
   redis = await startPrivateRedis({ port: redisPort });
-  await worker.waitForOutput(/worker ready/, 30_000);
+  await start;
   await waitFor(async () => (await get(`${base}/readyz`)).status === 200, 10_000);
 
   await enqueueDocuments(syntheticDocs(50, 3), { redisUrl: url, queue: 'http-test' , jobOptions: KEEP_COMPLETED });
@@ -52,6 +60,6 @@ it('is alive at once, ready only with model and Redis, and exports metrics', asy
   expect(metrics).toMatch(/roberta_batch_queue_jobs\{queue="http-test",state="completed"\} 50/);
   expect(metrics).toMatch(/roberta_batch_ready 1/);
   expect((await get(`${base}/nope`)).status).toBe(404);
-  expect(await stop(worker)).toBe(0);
-  worker = undefined;
+  // A clean close is what makes `roberta-batch worker` exit 0 (cli/signals.ts).
+  expect(await worker.close()).toBe(true);
 }, 90_000);

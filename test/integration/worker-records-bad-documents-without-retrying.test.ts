@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bullConnection } from '../../src/shared/redis.js';
 import { recordsOf, type DocJobData, type ResultJobData } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 
@@ -47,7 +48,7 @@ beforeAll(async () => {
   await q.add('docs', { hello: 'world' } as unknown as DocJobData, { jobId: 'foreign-job', attempts: 3 });
   const model = await testModel('sequence-classification', 'hf');
   worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash', '--max-doc-bytes', '200000', '--max-wait-ms', '200']);
-  await worker.waitForOutput(/worker ready/);
+  await worker.waitForEvent(LOG_EVENT.ready);
 });
 afterAll(async () => {
   await stop(worker);

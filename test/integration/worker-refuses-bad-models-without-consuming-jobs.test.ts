@@ -9,11 +9,11 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS } from '../../src/model/config.js';
-import { generateModel } from '../../src/model/generate.js';
+import { GENERATOR_VERSION } from '../../src/model/generate.js';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
 import { FIXTURE_TOKENIZER, runCli } from '../helpers/cli.js';
-import { TEST_MODEL_DIR, testModel } from '../helpers/models.js';
+import { cachedModel, TEST_MODEL_DIR, testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName } from '../helpers/queues.js';
 
 const queue = uniqueQueueName('bad-model');
@@ -51,11 +51,11 @@ describe('worker start-up', () => {
   });
 
   it('refuses a tokenizer with more tokens than the embedding table', async () => {
-    const small = await generateModel({
+    const small = await cachedModel({
       config: { ...PRESETS.tiny, vocabSize: 500 }, head: 'sequence-classification', signature: 'hf', seed: 1,
-      out: path.join(TEST_MODEL_DIR, 'tiny-vocab500-classification-hf.onnx'),
+      out: path.join(TEST_MODEL_DIR, `tiny-vocab500-classification-hf-g${GENERATOR_VERSION}.onnx`),
     });
-    const r = await startWorker(small.path);
+    const r = await startWorker(small);
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/E_MODEL_VOCAB_MISMATCH: .*1024 tokens .* only 500/);
   });

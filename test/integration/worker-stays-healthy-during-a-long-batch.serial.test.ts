@@ -10,6 +10,7 @@ import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
 import { OnnxEngine } from '../../src/worker/engine.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { longDocs, slowModel } from '../helpers/slow-model.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
 
@@ -52,7 +53,7 @@ it('answers /healthz fast and loses no lock while a batch several lock periods l
   ]);
   const line = await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/);
   const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
-  await worker.waitForOutput(/worker ready/, 60_000);
+  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
 
   const q = new Queue(queue, { connection: bullConnection(redisUrl()) });
   const latencies: number[] = [];
@@ -76,7 +77,7 @@ it('answers /healthz fast and loses no lock while a batch several lock periods l
   // The precondition, from this run's own figures: each batch outlasted at least two locks.
   expect((runSeconds * 1000) / batches).toBeGreaterThan(2 * lockMs);
   expect(metrics).toMatch(/roberta_batch_stalled_jobs_total 0/);
-  expect(worker.output()).not.toMatch(/job stalled/);
+  expect(worker.events(LOG_EVENT.stalled)).toEqual([]);
   latencies.sort((a, b) => a - b);
   // A blocked main thread would hold a probe for a whole batch; renewals happen every lock/2.
   expect(latencies[latencies.length - 1]).toBeLessThan(lockMs / 2);

@@ -5,55 +5,8 @@
  * implementation), and the flush rules hold at the exact millisecond.
  */
 import { describe, expect, it } from 'vitest';
-import type { InferenceBackend } from '../../src/worker/backend.js';
-import { DynamicBatcher, type BatcherClock, type BatcherOptions } from '../../src/worker/batcher.js';
-import type { BatchOutput, BatchRequest, ModelInfo } from '../../src/worker/engine.js';
-
-class ManualClock implements BatcherClock {
-  t = 0;
-  #timers: { at: number; fn: () => void; id: number }[] = [];
-  #next = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.#timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.#timers = this.#timers.filter((x) => x.id !== h);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    for (;;) {
-      const due = this.#timers.filter((x) => x.at <= this.t).sort((a, b) => a.at - b.at)[0];
-      if (!due) return;
-      this.#timers = this.#timers.filter((x) => x !== due);
-      due.fn();
-    }
-  }
-}
-
-/** Records each batch's row tags (first token) and holds it until released. */
-class GatedBackend implements InferenceBackend {
-  readonly info = {} as ModelInfo;
-  batches: { tags: number[]; lengths: number[] }[] = [];
-  #gates: (() => void)[] = [];
-  run(req: BatchRequest): Promise<BatchOutput> {
-    const tags = Array.from({ length: req.rows }, (_, r) => req.ids[r * req.seq]);
-    this.batches.push({ tags, lengths: Array.from(req.lengths) });
-    return new Promise((resolve) => {
-      this.#gates.push(() => resolve({ kind: 'logits', rows: req.rows, width: 1, data: Float32Array.from(tags), runMs: 0 }));
-    });
-  }
-  release(): boolean {
-    const g = this.#gates.shift();
-    g?.();
-    return Boolean(g);
-  }
-  async close(): Promise<void> {}
-}
+import { DynamicBatcher, type BatcherOptions } from '../../src/worker/batcher.js';
+import { doc, GatedBackend, ManualClock, settle } from '../helpers/batcher-fakes.js';
 
 interface Mirror {
   tag: number;
@@ -94,8 +47,6 @@ function rng(seed: number): () => number {
   };
 }
 
-const doc = (tag: number, len: number) => Int32Array.from({ length: len }, (_, i) => (i === 0 ? tag : 5));
-const settle = () => new Promise((r) => setImmediate(r));
 
 async function compareWithReference(o: BatcherOptions, seed: number, n: number, lengths: () => number): Promise<number> {
   const clock = new ManualClock();
