@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import { freePort, waitForPort } from '../shared/ports.js';
 
 
@@ -45,13 +45,13 @@ export class ChaosRedis {
       child.once('spawn', () => resolve(undefined));
     });
     if (failed) {
-      throw new RobertaBatchError('E_REDIS_MISSING', 'chaos needs redis-server to start its own Redis', {
+      throw E.REDIS_MISSING('chaos needs redis-server to start its own Redis', {
         hint: 'install Redis (apt-get install redis-server)', cause: failed,
       });
     }
     this.#child = child;
     if (!(await waitForPort(this.port, 15_000))) {
-      throw new RobertaBatchError('E_REDIS_UNREACHABLE', `the chaos redis-server did not listen on ${this.port} within 15000 ms`);
+      throw E.REDIS_UNREACHABLE(`the chaos redis-server did not listen on ${this.port} within 15000 ms`);
     }
   }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { RedisConnection, createIORedisClient, type ConnectionOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { canConnect, freePort } from './ports.js';
-import { RobertaBatchError } from './errors.js';
+import { E } from './errors.js';
 import { logger } from './logger.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -78,7 +78,7 @@ function tlsOptions(servername: string | undefined): NonNullable<RedisOptions['t
     try {
       tls.ca = readFileSync(caFile);
     } catch (err) {
-      throw new RobertaBatchError('E_CONFIG', `REDIS_TLS_CA "${caFile}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      throw E.CONFIG(`REDIS_TLS_CA "${caFile}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
         hint: 'set REDIS_TLS_CA to the PEM file of the CA that signed the Redis server certificate',
         cause: err,
       });
@@ -107,11 +107,11 @@ function parseHosts(list: string, defaultPort: number, url: string): RedisNode[]
     const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(item) ?? /^([^:]+)(?::(\d+))?$/.exec(item);
     const port = m?.[2] ? Number(m[2]) : defaultPort;
     if (!m || port < 1 || port > 65535) {
-      throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)}: "${item}" is not host:port`, { hint: URL_FORMS });
+      throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)}: "${item}" is not host:port`, { hint: URL_FORMS });
     }
     nodes.push({ host: m[1], port });
   }
-  if (nodes.length === 0) throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)} lists no host`, { hint: URL_FORMS });
+  if (nodes.length === 0) throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)} lists no host`, { hint: URL_FORMS });
   return nodes;
 }
 
@@ -127,7 +127,7 @@ function parseMultiHost(url: string, m: RegExpExecArray): RedisTopology {
   const params = new URLSearchParams(query ?? '');
   if (kind.toLowerCase() === 'cluster') {
     if (pathPart && pathPart !== '/') {
-      throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)}: Redis Cluster has no databases but db 0, drop "${pathPart}"`, { hint: URL_FORMS });
+      throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)}: Redis Cluster has no databases but db 0, drop "${pathPart}"`, { hint: URL_FORMS });
     }
     // Cluster nodes are reached by the addresses they announce, not by one host name.
     if (tlsOn) opts.tls = tlsOptions(undefined);
@@ -135,12 +135,12 @@ function parseMultiHost(url: string, m: RegExpExecArray): RedisTopology {
   }
   const name = decodeURIComponent(pathPart.replace(/^\/+/, '').split('/')[0] ?? '');
   if (!name) {
-    throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)} names no Sentinel master`, {
+    throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)} names no Sentinel master`, {
       hint: 'add the master name as the path: redis+sentinel://host:26379,host:26379/mymaster',
     });
   }
   const db = Number(params.get('db') ?? 0);
-  if (!Number.isInteger(db) || db < 0) throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)}: db "${params.get('db')}" is not a number`, { hint: URL_FORMS });
+  if (!Number.isInteger(db) || db < 0) throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)}: db "${params.get('db')}" is not a number`, { hint: URL_FORMS });
   opts.sentinels = parseHosts(hosts, 26379, url);
   opts.name = name;
   opts.db = db;
@@ -162,10 +162,10 @@ export function parseRedisUrl(url: string): RedisTopology {
   try {
     u = new URL(url);
   } catch {
-    throw new RobertaBatchError('E_CONFIG', `REDIS_URL "${url}" is not a URL`, { hint: URL_FORMS });
+    throw E.CONFIG(`REDIS_URL "${url}" is not a URL`, { hint: URL_FORMS });
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new RobertaBatchError('E_CONFIG', `REDIS_URL scheme "${u.protocol}" is not supported`, { hint: URL_FORMS });
+    throw E.CONFIG(`REDIS_URL scheme "${u.protocol}" is not supported`, { hint: URL_FORMS });
   }
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   const opts: RedisOptions = {
@@ -283,14 +283,14 @@ export async function waitForRedis(url: string, timeoutMs = 60_000): Promise<voi
     } catch (err) {
       const reason = lastError ?? (err as Error);
       if (AUTH_FAILURE.test(reason.message)) {
-        throw new RobertaBatchError('E_REDIS_AUTH', `Redis at ${redactRedisUrl(url)} refused the credentials: ${reason.message}`, {
+        throw E.REDIS_AUTH(`Redis at ${redactRedisUrl(url)} refused the credentials: ${reason.message}`, {
           hint: 'put the right user and password in REDIS_URL: redis://user:password@host:port (ACL user) or redis://:password@host:port (requirepass)',
           cause: reason,
         });
       }
       const delay = Math.min(250 * 2 ** (attempt - 1), 5_000);
       if (Date.now() + delay > deadline) {
-        throw new RobertaBatchError('E_REDIS_UNREACHABLE', `Redis at ${redactRedisUrl(url)} did not answer for ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s`, {
+        throw E.REDIS_UNREACHABLE(`Redis at ${redactRedisUrl(url)} did not answer for ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s`, {
           hint: 'start Redis or set REDIS_URL=redis://host:port (rediss:// for TLS)',
           cause: reason,
         });
@@ -332,7 +332,7 @@ export async function checkEvictionPolicy(url: string, allowEviction: boolean): 
       const where = client instanceof Cluster ? ` on ${server.options.host}:${server.options.port}` : '';
       const msg = `Redis maxmemory-policy is "${policy}"${where}: under memory pressure Redis would delete queued jobs`;
       if (!allowEviction) {
-        throw new RobertaBatchError('E_REDIS_CONFIG', msg, {
+        throw E.REDIS_CONFIG(msg, {
           hint: 'run `CONFIG SET maxmemory-policy noeviction` on Redis, or pass --allow-eviction to accept the risk',
         });
       }
@@ -370,7 +370,7 @@ export async function ensureRedis(envUrl: string | undefined, opts: { private?: 
     child.once('spawn', () => resolve(undefined));
   });
   if (spawnError) {
-    throw new RobertaBatchError('E_REDIS_MISSING', 'no Redis at REDIS_URL or 127.0.0.1:6379, and redis-server is not installed', {
+    throw E.REDIS_MISSING('no Redis at REDIS_URL or 127.0.0.1:6379, and redis-server is not installed', {
       hint: 'install Redis (apt-get install redis-server, brew install redis) or set REDIS_URL=redis://host:port',
       cause: spawnError,
     });
