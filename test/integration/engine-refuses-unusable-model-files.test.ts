@@ -1,5 +1,5 @@
 /**
- * Issue 2 point 4 / issue 4 point 4: every wrong model a user can point at gives a typed
+ * Every wrong model a user can point at gives a typed
  * error with a stable code that names the file and the fix.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';

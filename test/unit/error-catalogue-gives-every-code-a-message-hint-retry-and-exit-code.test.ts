@@ -3,6 +3,7 @@
  * how a command exits on it; its factory builds an error with those facts; the failedReason
  * encoding (the only place a code travels inside a string) reads back what it wrote.
  */
+import { readFileSync } from 'node:fs';
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, DocumentError, E, RobertaBatchError, decodeFailedReason, encodeFailedReason, exitCodeOf, toJobError, type ErrorCode } from '../../src/shared/errors.js';
@@ -61,4 +62,12 @@ describe('error catalogue', () => {
     const bug = new TypeError('x is undefined');
     expect(toJobError(bug)).toBe(bug);
   });
+});
+
+it('docs/ERRORS.md lists every code with its retryable and exit code', () => {
+  const doc = readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8');
+  for (const code of codes) {
+    const c = CATALOGUE[code];
+    expect(doc, code).toContain(`| \`${code}\` | ${c.summary.replace(/\|/g, '\\|')} | ${c.retryable ? 'yes' : 'no'} | ${c.exitCode} |`);
+  }
 });
