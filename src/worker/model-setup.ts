@@ -19,7 +19,8 @@ export interface ModelShape {
 }
 
 export async function readModelShape(modelFile: string, configuredMaxLength?: number): Promise<ModelShape> {
-  const summary = await readOnnxSummary(modelFile).catch(() => undefined);
+  // Same checks and codes as the engine's (model/model-file.ts): a file that fails them fails here first.
+  const summary = await readOnnxSummary(modelFile);
   const fromModel = summary?.positionEmbeddingRows ? summary.positionEmbeddingRows - POSITION_OFFSET : undefined;
   if (configuredMaxLength && fromModel && configuredMaxLength > fromModel) {
     throw E.CONFIG(`--max-length ${configuredMaxLength} is over the model's ${fromModel} positions`, {
