@@ -149,14 +149,15 @@ export function decodeFailedReason(failedReason: string | undefined): { code: Er
 }
 
 /**
- * The error a BullMQ processor throws for `err`: the code encoded in the message, and
- * non-retryable codes as BullMQ's UnrecoverableError so the job fails at once instead of
- * burning its attempts.
+ * The error a BullMQ processor throws for `err`, with the code encoded in the message. A
+ * document's own failure (DocumentError: already recorded as its result) becomes BullMQ's
+ * UnrecoverableError so the job fails at once instead of burning its attempts; every other
+ * error keeps the job's attempts (the worker records its documents on the last one).
  */
 export function toJobError(err: unknown): unknown {
   if (!(err instanceof RobertaBatchError)) return err;
-  const reason = encodeFailedReason(err.code, err instanceof DocumentError ? err.reason : err.message);
-  return err.retryable ? new Error(reason, { cause: err }) : new UnrecoverableError(reason);
+  if (err instanceof DocumentError) return new UnrecoverableError(encodeFailedReason(err.code, err.reason));
+  return new Error(encodeFailedReason(err.code, err.message), { cause: err });
 }
 
 /** Exit code of a command that ends on `err` (1 for errors outside the catalogue). */

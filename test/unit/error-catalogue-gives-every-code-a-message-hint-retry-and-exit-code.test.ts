@@ -52,13 +52,15 @@ describe('error catalogue', () => {
     expect(decodeFailedReason(undefined)).toEqual({ code: undefined, reason: '' });
   });
 
-  it('turns errors into BullMQ job errors: not retryable = UnrecoverableError, the code in the message', () => {
+  it("turns errors into BullMQ job errors: a document's failure is UnrecoverableError, the code in the message", () => {
     const doc = toJobError(E.document('E_INPUT_INVALID', 'text is empty'));
     expect(doc).toBeInstanceOf(UnrecoverableError);
     expect((doc as Error).message).toBe('E_INPUT_INVALID: text is empty');
     const infra = toJobError(E.INFERENCE('inference thread crashed: boom'));
     expect(infra).not.toBeInstanceOf(UnrecoverableError);
     expect((infra as Error).message).toBe('E_INFERENCE: inference thread crashed: boom');
+    // Not the document's: the job keeps its attempts, as for any error.
+    expect(toJobError(E.MODEL_TASK_MISMATCH('no pooled output'))).not.toBeInstanceOf(UnrecoverableError);
     const bug = new TypeError('x is undefined');
     expect(toJobError(bug)).toBe(bug);
   });
