@@ -23,6 +23,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { E, RobertaBatchError } from '../shared/errors.js';
 import { Progress } from '../shared/progress.js';
+import { LFS_POINTER_PREFIX } from './model-file.js';
 import {
   BUNDLE_FILES,
   getModel,
@@ -358,7 +359,7 @@ async function looksLikeLfsPointer(file: string): Promise<boolean> {
   try {
     const buf = Buffer.alloc(64);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return buf.subarray(0, bytesRead).toString('utf8').startsWith('version https://git-lfs.github.com/spec');
+    return buf.subarray(0, bytesRead).toString('utf8').startsWith(LFS_POINTER_PREFIX);
   } finally {
     await fh.close();
   }
