@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { envName, parseConfig } from '../shared/config.js';
 import { inputSchema } from '../producer/options.js';
-import { RobertaBatchError, errorMessage } from '../shared/errors.js';
+import { E, RobertaBatchError, errorMessage, exitCodeOf } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import type { InputEncoding, InputFormatOption, ReaderOptions } from '../producer/readers.js';
 
@@ -67,19 +67,18 @@ export function pick(opts: Record<string, unknown>, flags: Flag[]): Record<strin
 /**
  * Runs a command body: errors print as `E_CODE: message — hint` without a stack trace (and
  * without a library's error object, which may hold the Redis password in the failed AUTH);
- * exit code 2 for invalid configuration, 1 for everything else.
+ * the exit code is the catalogue's (2 for invalid configuration, 1 for everything else).
  */
 export async function runCommand(body: () => Promise<number | void>): Promise<never> {
   try {
     const code = await body();
     process.exit(code ?? 0);
   } catch (err) {
-    const code = err instanceof RobertaBatchError ? err.code : undefined;
     if (err instanceof RobertaBatchError) process.stderr.write(`${err.describe()}\n`);
     // A bug, not an operational state: the stack helps a report, only on request (--verbose).
     else process.stderr.write(`error: ${errorMessage(err)}\n${logger().isLevelEnabled('debug') ? `${(err as Error)?.stack ?? ''}\n` : '(run with --verbose for the stack trace)\n'}`);
     logger().flush?.();
-    process.exit(code === 'E_CONFIG' ? 2 : 1);
+    process.exit(exitCodeOf(err));
   }
 }
 
@@ -120,6 +119,6 @@ export function readerOptionsFrom(opts: Record<string, unknown>): ReaderOptions 
 export function integerFlag(name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n  ${name} "${v}": expected an integer >= ${min}`);
+  if (!Number.isInteger(n) || n < min) throw E.CONFIG(`invalid configuration:\n  ${name} "${v}": expected an integer >= ${min}`);
   return n;
 }

@@ -4,7 +4,7 @@
  */
 import { createLogger, logger, resolveLogFormat, setLogger, type LogFormat } from '../shared/logger.js';
 import { Progress } from '../shared/progress.js';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 
 let format: LogFormat = 'json';
 let quiet = false;
@@ -19,12 +19,12 @@ export interface OutputFlags {
 export function configureOutput(flags: OutputFlags): void {
   const wanted = flags.logFormat ?? process.env.RB_LOG_FORMAT ?? 'auto';
   if (!['auto', 'json', 'pretty'].includes(wanted)) {
-    throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n  --log-format (RB_LOG_FORMAT) "${wanted}": expected auto, json or pretty`, {
+    throw E.CONFIG(`invalid configuration:\n  --log-format (RB_LOG_FORMAT) "${wanted}": expected auto, json or pretty`, {
       hint: 'run the command with --help to see every option',
     });
   }
   if (flags.quiet && flags.verbose) {
-    throw new RobertaBatchError('E_CONFIG', 'invalid configuration:\n  --quiet and --verbose: give one of them', { hint: 'run the command with --help to see every option' });
+    throw E.CONFIG('invalid configuration:\n  --quiet and --verbose: give one of them', { hint: 'run the command with --help to see every option' });
   }
   format = resolveLogFormat(wanted);
   quiet = flags.quiet === true;

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E, RobertaBatchError } from '../shared/errors.js';
 import type { OkRecord } from '../shared/types.js';
 import { runPipeline, type RunOptions, type RunSummary } from '../pipeline/run.js';
 import { readFile, type ReaderOptions } from '../producer/readers.js';
@@ -71,10 +71,10 @@ async function readGold(opts: EvalOptions): Promise<{ gold: Map<string, unknown>
     else unreadable++;
   }
   if (!gold.size) {
-    throw new RobertaBatchError('E_INPUT_INVALID', `${opts.data}: no documents could be read`, { hint: 'check --format, --id-field, --text-field (or --auto-id)' });
+    throw E.INPUT_INVALID(`${opts.data}: no documents could be read`, { hint: 'check --format, --id-field, --text-field (or --auto-id)' });
   }
   if ([...gold.values()].every((v) => v === undefined)) {
-    throw new RobertaBatchError('E_INPUT_INVALID', `${opts.data}: no row has a "${opts.labelField}" field`, { hint: 'name the gold label column with --label-field' });
+    throw E.INPUT_INVALID(`${opts.data}: no row has a "${opts.labelField}" field`, { hint: 'name the gold label column with --label-field' });
   }
   return { gold, unreadable };
 }
@@ -105,7 +105,7 @@ export async function evaluateFile(opts: EvalOptions): Promise<EvalReport> {
       signal: opts.signal, onProgress: opts.onProgress,
     }).catch((err: unknown) => {
       if (err instanceof RobertaBatchError && err.code === 'E_SHUTDOWN') {
-        throw new RobertaBatchError('E_SHUTDOWN', `eval of ${opts.data} interrupted: no report (its queues and temporary files were removed)`, {
+        throw E.SHUTDOWN(`eval of ${opts.data} interrupted: no report (its queues and temporary files were removed)`, {
           hint: 'run the same command again; it starts over',
         });
       }
@@ -113,7 +113,7 @@ export async function evaluateFile(opts: EvalOptions): Promise<EvalReport> {
     });
     const { predicted, numLabels } = await readPredictions(out);
     if (numLabels === undefined) {
-      throw new RobertaBatchError('E_INFERENCE', `no document of ${opts.data} was scored (${run.failed} failed)`, { hint: `see ${run.errorsOut} for the reasons`, context: run.failuresByCode });
+      throw E.INFERENCE(`no document of ${opts.data} was scored (${run.failed} failed)`, { hint: `see ${run.errorsOut} for the reasons`, context: run.failuresByCode });
     }
     const labels = labelsFor(numLabels, opts.worker.labels);
     const confusion = emptyConfusionMatrix(labels);
@@ -134,7 +134,7 @@ export async function evaluateFile(opts: EvalOptions): Promise<EvalReport> {
     }
     const metrics = classificationMetrics(confusion);
     if (metrics.n === 0) {
-      throw new RobertaBatchError('E_INPUT_INVALID', `${opts.data}: no row's "${opts.labelField}" is one of the model's labels ${labels.join(', ')} (seen: ${Object.keys(excludedByLabel).slice(0, 10).join(', ')})`, {
+      throw E.INPUT_INVALID(`${opts.data}: no row's "${opts.labelField}" is one of the model's labels ${labels.join(', ')} (seen: ${Object.keys(excludedByLabel).slice(0, 10).join(', ')})`, {
         hint: 'gold labels must be label names or 0-based indexes into them; name the model\'s labels with --labels',
       });
     }

@@ -21,7 +21,8 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E, RobertaBatchError } from '../shared/errors.js';
+import { LFS_POINTER_PREFIX } from './model-file.js';
 import { sleep } from '../shared/util.js';
 import { MODEL_MIRROR_ENV } from './registry.js';
 
@@ -103,7 +104,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
       if (signal?.aborted) throw signal.reason;
       if (err instanceof RobertaBatchError) throw err;
       if (!(err instanceof TransientError)) {
-        throw new RobertaBatchError('E_DOWNLOAD', `download of ${url} to ${dest} failed: ${(err as Error)?.message ?? String(err)}`, {
+        throw E.DOWNLOAD(`download of ${url} to ${dest} failed: ${(err as Error)?.message ?? String(err)}`, {
           hint: isFileSystemError(err) || (err as { code?: unknown } | null)?.code !== undefined
             ? `check free disk space and write permission on ${path.dirname(dest)}; remove ${part} if it is not a file`
             : 'this looks like a bug; run again with the same command and report the message if it persists',
@@ -112,7 +113,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
         });
       }
       if (attempt >= delays.length) {
-        throw new RobertaBatchError('E_DOWNLOAD', `download of ${url} failed after ${attempt + 1} attempt(s): ${err.message}`, {
+        throw E.DOWNLOAD(`download of ${url} failed after ${attempt + 1} attempt(s): ${err.message}`, {
           hint: err.status !== undefined && err.status >= 500
             ? 'the server is failing; run the same command again later, or use a mirror (docs/MODELS.md)'
             : `check the network or proxy; the partial file ${part} is kept and the next run resumes from it`,
@@ -265,7 +266,7 @@ async function verify(url: string, part: string, done: { bytes: number; sha256: 
   if (sha256 !== undefined && done.sha256 !== sha256) {
     const lfsPointer = await looksLikeLfsPointer(part);
     await rm(part, { force: true });
-    throw new RobertaBatchError('E_CHECKSUM', `sha256 of ${url} is ${done.sha256}, expected ${sha256}`, {
+    throw E.CHECKSUM(`sha256 of ${url} is ${done.sha256}, expected ${sha256}`, {
       hint: lfsPointer
         ? 'the server sent a Git LFS pointer instead of the file: use the media.githubusercontent.com/media/... form of the URL, or fix the mirror (docs/MODELS.md)'
         : 'the partial file was removed; run the same command again. If it fails again, the file at the source or mirror differs from the pinned one: check the mirror (docs/MODELS.md)',
@@ -275,7 +276,7 @@ async function verify(url: string, part: string, done: { bytes: number; sha256: 
 }
 
 function sizeMismatch(url: string, dest: string, actual: number, expected: number, what: string): RobertaBatchError {
-  return new RobertaBatchError('E_CHECKSUM', `${what} ${actual} bytes for ${url}, expected ${expected}`, {
+  return E.CHECKSUM(`${what} ${actual} bytes for ${url}, expected ${expected}`, {
     hint: actual < 1024
       ? 'a tiny file is usually an error page or a Git LFS pointer: check the URL or mirror (docs/MODELS.md)'
       : 'the file at the source or mirror is not the pinned one; the partial file was removed; check the mirror (docs/MODELS.md)',
@@ -292,7 +293,7 @@ function httpError(status: number, url: string, retryAfter: string | null): Erro
     : status === 401 || status === 403
       ? 'the server refused access; a mirror or proxy may need credentials, or the file may have moved'
       : 'the server rejected the request; check the URL';
-  return new RobertaBatchError('E_DOWNLOAD', `HTTP ${status} from ${url}`, { hint, context: { url, status } });
+  return E.DOWNLOAD(`HTTP ${status} from ${url}`, { hint, context: { url, status } });
 }
 
 /** Network-level failures (reset, DNS, TLS, premature close, idle timeout) are transient; a user abort is not. */
@@ -351,7 +352,7 @@ async function looksLikeLfsPointer(file: string): Promise<boolean> {
   try {
     const buf = Buffer.alloc(64);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return buf.subarray(0, bytesRead).toString('utf8').startsWith('version https://git-lfs.github.com/spec');
+    return buf.subarray(0, bytesRead).toString('utf8').startsWith(LFS_POINTER_PREFIX);
   } finally {
     await fh.close();
   }

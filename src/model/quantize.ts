@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import {
   AttributeType, DataType, decodeModel, encodeModel,
   type GraphProto, type ModelProto, type NodeProto, type TensorProto,
@@ -88,9 +88,9 @@ const bytesOf = (a: Int8Array | Float32Array): Uint8Array => new Uint8Array(a.bu
 /** Rewrites `model` in place; returns what changed. Throws when nothing can be quantized. */
 export function quantizeModelInt8(model: ModelProto): QuantizeReport {
   const graph = model.graph;
-  if (!graph) throw new RobertaBatchError('E_MODEL_NOT_ONNX', 'the model has no graph');
+  if (!graph) throw E.MODEL_NOT_ONNX('the model has no graph');
   if (model.metadataProps.some((e) => e.key === QUANTIZED_METADATA_KEY)) {
-    throw new RobertaBatchError('E_CONFIG', 'the model is already quantized', { hint: 'quantize the float32 model instead' });
+    throw E.CONFIG('the model is already quantized', { hint: 'quantize the float32 model instead' });
   }
   const report: QuantizeReport = { matmuls: 0, gathers: 0, biasesFolded: 0, floatBytes: 0, int8Bytes: 0 };
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
@@ -168,7 +168,7 @@ export function quantizeModelInt8(model: ModelProto): QuantizeReport {
     }
   }
   if (report.matmuls + report.gathers === 0) {
-    throw new RobertaBatchError('E_MODEL_SIGNATURE', 'no MatMul with a float32 weight matrix and no Gather of a float32 table: nothing to quantize', {
+    throw E.MODEL_SIGNATURE('no MatMul with a float32 weight matrix and no Gather of a float32 table: nothing to quantize', {
       hint: 'pass a float32 RoBERTa export whose weights are stored in the .onnx file itself',
     });
   }
@@ -198,13 +198,13 @@ export async function quantizeFile(input: string, output: string): Promise<Quant
   try {
     buf = await readFile(input);
   } catch (cause) {
-    throw new RobertaBatchError('E_MODEL_NOT_FOUND', `cannot read ${input}: ${(cause as Error).message}`, { hint: 'pass the float32 .onnx file', cause });
+    throw E.MODEL_NOT_FOUND(`cannot read ${input}: ${(cause as Error).message}`, { hint: 'pass the float32 .onnx file', cause });
   }
   let model: ModelProto;
   try {
     model = decodeModel(buf);
   } catch (cause) {
-    throw new RobertaBatchError('E_MODEL_NOT_ONNX', `${input} is not an ONNX model: ${(cause as Error).message}`, { cause });
+    throw E.MODEL_NOT_ONNX(`${input} is not an ONNX model: ${(cause as Error).message}`, { cause });
   }
   const report = quantizeModelInt8(model);
   const { parts, byteLength } = encodeModel(model);

@@ -22,7 +22,7 @@
  *   <mirror>/validated/text/machine_comprehension/roberta/model/roberta-base-11.onnx
  *   <mirror>/FacebookAI/roberta-base/resolve/main/tokenizer.json
  */
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 
 export type ModelTask = 'sentiment' | 'embed';
 export type FileSource = 'onnx-zoo' | 'huggingface';
@@ -119,7 +119,7 @@ export function isKnownModel(name: string): name is KnownModelName {
 export function getModel(name: string): ModelEntry {
   if (isKnownModel(name)) return MODELS[name];
   const known = Object.keys(MODELS).join(', ');
-  throw new RobertaBatchError('E_CONFIG', `unknown model "${name}": expected one of ${known}`, {
+  throw E.CONFIG(`unknown model "${name}": expected one of ${known}`, {
     hint: 'only registry models can be fetched by name; a bundle folder of your own is passed to the worker with --model (docs/MODELS.md)',
     context: { model: name },
   });
@@ -137,13 +137,13 @@ export function resolveUrl(file: RemoteFile, baseUrl?: string, env: NodeJS.Proce
   try {
     parsed = new URL(base);
   } catch (cause) {
-    throw new RobertaBatchError('E_CONFIG', `model mirror "${base}" is not a URL`, {
+    throw E.CONFIG(`model mirror "${base}" is not a URL`, {
       hint: `set ${MODEL_MIRROR_ENV} (or the baseUrl option) to an http(s) URL such as https://mirror.example/roberta`,
       cause,
     });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new RobertaBatchError('E_CONFIG', `model mirror "${base}": expected an http: or https: URL`, {
+    throw E.CONFIG(`model mirror "${base}": expected an http: or https: URL`, {
       hint: 'to install from files already on disk, copy the bundle folder to models/<name>/ instead (docs/MODELS.md)',
     });
   }

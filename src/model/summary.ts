@@ -7,7 +7,8 @@
  * Reading a 499 MB zoo file costs one read of the file; weights are never copied (see
  * onnx-proto.ts), and the buffer is garbage as soon as the summary is returned.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { checkModelFile, notOnnx } from './model-file.js';
 import { DataType, decodeModel, type GraphProto, type ModelProto, type ValueInfoProto } from './onnx-proto.js';
 
 export type ElemType =
@@ -35,21 +36,6 @@ export interface OnnxSummary {
   positionEmbeddingRows?: number;
 }
 
-export type ModelFileProblem = 'not-found' | 'not-a-file' | 'empty' | 'lfs-pointer' | 'not-onnx';
-
-/** A model file that cannot be summarised; `problem` lets callers map it to their error codes. */
-export class ModelFileError extends Error {
-  readonly problem: ModelFileProblem;
-  readonly file: string;
-
-  constructor(problem: ModelFileProblem, file: string, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'ModelFileError';
-    this.problem = problem;
-    this.file = file;
-  }
-}
-
 const ELEM_TYPES: Record<number, ElemType> = {
   [DataType.FLOAT]: 'float32', [DataType.FLOAT16]: 'float16', [DataType.BFLOAT16]: 'bfloat16', [DataType.DOUBLE]: 'float64',
   [DataType.INT64]: 'int64', [DataType.INT32]: 'int32', [DataType.INT16]: 'int16', [DataType.INT8]: 'int8',
@@ -57,31 +43,18 @@ const ELEM_TYPES: Record<number, ElemType> = {
   [DataType.BOOL]: 'bool', [DataType.STRING]: 'string',
 };
 
-const LFS_POINTER_PREFIX = 'version https://git-lfs.github.com/spec/';
-
+/** Reads and summarises `file` after the checks of model-file.ts (same codes and messages). */
 export async function readOnnxSummary(file: string): Promise<OnnxSummary> {
-  let info;
-  try {
-    info = await stat(file);
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') throw new ModelFileError('not-found', file, `ONNX model not found: ${file}`, cause);
-    throw new ModelFileError('not-found', file, `ONNX model ${file} cannot be read: ${(cause as Error).message}`, cause);
-  }
-  if (!info.isFile()) throw new ModelFileError('not-a-file', file, `ONNX model ${file} is not a file (a directory?): pass the path of the .onnx file`);
-  if (info.size === 0) throw new ModelFileError('empty', file, `ONNX model ${file} is empty (0 bytes): an interrupted download? fetch it again`);
+  await checkModelFile(file);
   const buf = await readFile(file);
-  if (buf.subarray(0, LFS_POINTER_PREFIX.length).toString('latin1') === LFS_POINTER_PREFIX) {
-    throw new ModelFileError('lfs-pointer', file,
-      `ONNX model ${file} is a Git LFS pointer (${buf.length} bytes), not the model: fetch the LFS object (git lfs pull, or download from media.githubusercontent.com)`);
-  }
   let model: ModelProto;
   try {
     model = decodeModel(buf);
   } catch (cause) {
-    throw new ModelFileError('not-onnx', file, `${file} is not an ONNX model: ${(cause as Error).message}`, cause);
+    throw notOnnx(file, (cause as Error).message, cause);
   }
   if (!model.graph || model.irVersion === 0 || model.graph.node.length === 0) {
-    throw new ModelFileError('not-onnx', file, `${file} is not an ONNX model: no ${model.graph ? 'nodes in its graph' : model.irVersion === 0 ? 'ir_version' : 'graph'}`);
+    throw notOnnx(file, `no ${model.graph ? 'nodes in its graph' : model.irVersion === 0 ? 'ir_version' : 'graph'}`);
   }
   return summarizeModel(model);
 }

@@ -2,7 +2,7 @@
  * Where `run` (and the benchmark) find their Redis: REDIS_URL if set, else a Redis on
  * 127.0.0.1:6379, else a private redis-server started for the run, else a clear error.
  */
-import { RobertaBatchError } from '../shared/errors.js';
+import { E, RobertaBatchError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { canConnect } from '../shared/ports.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
@@ -25,7 +25,7 @@ export async function ensureRedis(envUrl: string | undefined, opts: { private?: 
     server = await RedisServer.start({ detached: true, startTimeoutMs: 10_000, dirPrefix: 'roberta-batch-redis-' });
   } catch (err) {
     if (err instanceof RobertaBatchError && err.code === 'E_REDIS_MISSING') {
-      throw new RobertaBatchError('E_REDIS_MISSING', 'no Redis at REDIS_URL or 127.0.0.1:6379, and redis-server is not installed', {
+      throw E.REDIS_MISSING('no Redis at REDIS_URL or 127.0.0.1:6379, and redis-server is not installed', {
         hint: err.hint,
         cause: err.cause,
       });

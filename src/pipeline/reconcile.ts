@@ -21,7 +21,7 @@
 import type { ConnectionOptions } from 'bullmq';
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../shared/redis.js';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import { logger as rootLogger, type Logger } from '../shared/logger.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, queueOptions, resultsQueueName } from '../shared/queues.js';
 import { readMarkers } from '../shared/done-markers.js';
@@ -77,7 +77,7 @@ const IN_PROGRESS = new Set(['waiting', 'active', 'delayed', 'prioritized', 'wai
 
 export async function reconcile(input: string, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   if (input === '-') {
-    throw new RobertaBatchError('E_CONFIG', 'reconcile reads its input twice and cannot read stdin', { hint: 'pass the input file that was enqueued' });
+    throw E.CONFIG('reconcile reads its input twice and cannot read stdin', { hint: 'pass the input file that was enqueued' });
   }
   const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const queueName = opts.queue ?? DEFAULT_QUEUE;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import { freePort } from '../shared/ports.js';
 import { sleep } from '../shared/util.js';
 
@@ -93,7 +93,7 @@ export class RedisServer {
       child.once('spawn', () => resolve(undefined));
     });
     if (failed) {
-      throw new RobertaBatchError('E_REDIS_MISSING', 'redis-server is not installed: a private Redis cannot be started', {
+      throw E.REDIS_MISSING('redis-server is not installed: a private Redis cannot be started', {
         hint: 'install Redis (apt-get install redis-server, brew install redis) or set REDIS_URL=redis://host:port',
         cause: failed,
       });
@@ -102,13 +102,13 @@ export class RedisServer {
     const deadline = Date.now() + this.#startTimeoutMs;
     for (;;) {
       if (!this.running) {
-        throw new RobertaBatchError('E_REDIS_UNREACHABLE', `redis-server on port ${this.port} exited at start (code ${child.exitCode ?? child.signalCode})`, {
+        throw E.REDIS_UNREACHABLE(`redis-server on port ${this.port} exited at start (code ${child.exitCode ?? child.signalCode})`, {
           hint: `run redis-server ${this.#args.join(' ')} by hand to see why (port taken, unknown option)`,
         });
       }
       if (await answers(this.port)) return;
       if (Date.now() > deadline) {
-        throw new RobertaBatchError('E_REDIS_UNREACHABLE', `redis-server on port ${this.port} did not answer within ${this.#startTimeoutMs} ms`);
+        throw E.REDIS_UNREACHABLE(`redis-server on port ${this.port} did not answer within ${this.#startTimeoutMs} ms`);
       }
       await sleep(POLL_MS);
     }

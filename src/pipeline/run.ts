@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import type { Histogram } from 'prom-client';
 import type { WorkerConfig } from '../shared/config.js';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { queueOptions, resultsQueueName } from '../shared/queues.js';
 import { bullConnection, connect, type RedisClient } from '../shared/redis.js';
@@ -189,7 +189,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     let idleChecks = 0;
     while (idleChecks < 2) {
       if (opts.signal?.aborted) {
-        throw new RobertaBatchError('E_SHUTDOWN', `run ${runId} interrupted: ${exporter.exported} documents exported to ${opts.out}`, {
+        throw E.SHUTDOWN(`run ${runId} interrupted: ${exporter.exported} documents exported to ${opts.out}`, {
           hint: opts.queue ? 'run the same command again to finish (the queue is kept)' : 'run it again with --queue NAME to be able to resume an interrupted run',
         });
       }

@@ -4,7 +4,7 @@
  * "documents" out of /bin/ls). gzip alone is read transparently, since `zcat` is what a user
  * would do anyway; every other container is named so the user knows what to unpack.
  */
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 
 /** Bytes looked at: git's own binary heuristic reads the first 8000 for NUL. */
 export const SNIFF_BYTES = 8000;
@@ -44,11 +44,11 @@ export function assertTextHead(head: Buffer, label: string, afterGunzip = false)
     const hint = magic.what === 'UTF-16 text'
       ? 'convert it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8'
       : 'unpack it and pass the text file, or pipe it in: e.g. unzip -p FILE | roberta-batch run - --format jsonl --out ...';
-    throw new RobertaBatchError('E_INPUT_BINARY', `${of} is ${magic.what}, not text`, { hint });
+    throw E.INPUT_BINARY(`${of} is ${magic.what}, not text`, { hint });
   }
   const nul = head.subarray(0, SNIFF_BYTES).indexOf(0);
   if (nul !== -1) {
-    throw new RobertaBatchError('E_INPUT_BINARY', `${of} holds a NUL byte at offset ${nul}: binary data, not text`, {
+    throw E.INPUT_BINARY(`${of} holds a NUL byte at offset ${nul}: binary data, not text`, {
       hint: 'pass a JSON Lines, CSV or plain text file; a gzip-compressed one is read as it is',
     });
   }

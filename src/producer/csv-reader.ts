@@ -16,7 +16,7 @@
  * stays bounded by `maxLineBytes`).
  */
 import { parse } from 'csv-parse/sync';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import { decodeLine, type InputEncoding, type RawLine } from './lines.js';
 import { invalidUtf8Detail, lineError, recordToDocument, UTF8_HINT, type FieldOptions, type ReadItem, type ReaderStats } from './document.js';
 
@@ -104,13 +104,13 @@ export async function* readCsv(lines: AsyncIterable<RawLine>, opts: CsvOptions, 
 
   const setHeader = (rec: CsvRecord): void => {
     if (rec.badUtf8Line !== undefined) {
-      throw new RobertaBatchError('E_INPUT_INVALID', `line ${rec.startLine}: the CSV header is not valid UTF-8`, { hint: UTF8_HINT });
+      throw E.INPUT_INVALID(`line ${rec.startLine}: the CSV header is not valid UTF-8`, { hint: UTF8_HINT });
     }
     let cols: string[][];
     try {
       cols = parseRows(rec.text);
     } catch (err) {
-      throw new RobertaBatchError('E_INPUT_PARSE', `line ${rec.startLine}: the CSV header could not be parsed: ${describeCsvError(err)}`, {
+      throw E.INPUT_PARSE(`line ${rec.startLine}: the CSV header could not be parsed: ${describeCsvError(err)}`, {
         hint: 'the first line of a CSV input must be its header row',
       });
     }
@@ -118,11 +118,11 @@ export async function* readCsv(lines: AsyncIterable<RawLine>, opts: CsvOptions, 
     const listed = names.map((n) => JSON.stringify(n)).join(', ');
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup !== undefined) {
-      throw new RobertaBatchError('E_INPUT_INVALID', `the CSV header names column "${dup}" twice`, { hint: 'rename one of the columns' });
+      throw E.INPUT_INVALID(`the CSV header names column "${dup}" twice`, { hint: 'rename one of the columns' });
     }
     for (const [field, flag] of [[opts.textField, '--text-field'], ...(opts.autoId ? [] : [[opts.idField, '--id-field']])] as const) {
       if (!names.includes(field)) {
-        throw new RobertaBatchError('E_INPUT_INVALID', `the CSV header has no "${field}" column (columns: ${listed})`, {
+        throw E.INPUT_INVALID(`the CSV header has no "${field}" column (columns: ${listed})`, {
           hint: `name the column with ${flag}${flag === '--id-field' ? ', or pass --auto-id' : ''}`,
         });
       }

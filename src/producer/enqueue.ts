@@ -22,7 +22,7 @@
 import type { JobsOptions } from 'bullmq';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E, RobertaBatchError } from '../shared/errors.js';
 import { logger as rootLogger, type Logger } from '../shared/logger.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, DOC_JOB_OPTIONS, queueOptions, resultsQueueName } from '../shared/queues.js';
 import { setupKey } from '../shared/fingerprints.js';
@@ -163,7 +163,7 @@ export class DocumentProducer {
     const d = ENQUEUE_DEFAULTS;
     this.runId = opts.runId ?? generateRunId();
     if (opts.jobOptions && 'jobId' in opts.jobOptions) {
-      throw new RobertaBatchError('E_CONFIG', 'jobOptions.jobId cannot be set', { hint: 'job ids are derived from document ids' });
+      throw E.CONFIG('jobOptions.jobId cannot be set', { hint: 'job ids are derived from document ids' });
     }
     this.#o = {
       redisUrl: opts.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
@@ -188,16 +188,16 @@ export class DocumentProducer {
       signal: opts.signal,
     };
     for (const k of ['chunkSize', 'docsPerJob', 'maxDocBytes', 'maxJobBytes'] as const) {
-      if (!Number.isInteger(this.#o[k]) || this.#o[k] < 1) throw new RobertaBatchError('E_CONFIG', `${k} must be a positive integer, got ${this.#o[k]}`);
+      if (!Number.isInteger(this.#o[k]) || this.#o[k] < 1) throw E.CONFIG(`${k} must be a positive integer, got ${this.#o[k]}`);
     }
     if (!Number.isInteger(this.#o.maxWaiting) || this.#o.maxWaiting < 0) {
-      throw new RobertaBatchError('E_CONFIG', `maxWaiting must be an integer >= 0, got ${this.#o.maxWaiting}`);
+      throw E.CONFIG(`maxWaiting must be an integer >= 0, got ${this.#o.maxWaiting}`);
     }
     if (!Number.isInteger(this.#o.keepDoneDays) || this.#o.keepDoneDays < 0) {
-      throw new RobertaBatchError('E_CONFIG', `keepDoneDays must be an integer >= 0, got ${this.#o.keepDoneDays}`);
+      throw E.CONFIG(`keepDoneDays must be an integer >= 0, got ${this.#o.keepDoneDays}`);
     }
     if (this.#o.skipUnchanged && this.#o.docsPerJob !== 1) {
-      throw new RobertaBatchError('E_CONFIG', '--skip-unchanged works with one document per job', { hint: 'drop --docs-per-job, or --skip-unchanged' });
+      throw E.CONFIG('--skip-unchanged works with one document per job', { hint: 'drop --docs-per-job, or --skip-unchanged' });
     }
     this.#log = this.#o.logger.child({ component: 'producer', queue: this.#o.queue, runId: this.runId });
     this.#oom = new OomReporter('producer', this.#log, () => this.#client);

@@ -5,7 +5,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { RobertaBatchError, type ErrorCode } from '../shared/errors.js';
+import { E, type ErrorCode } from '../shared/errors.js';
 
 export interface RejectedLine {
   lineNo: number;
@@ -32,7 +32,7 @@ export class ErrorsFile {
     try {
       await once(out, 'open');
     } catch (err) {
-      throw new RobertaBatchError('E_CONFIG', `cannot write --errors-out "${path}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      throw E.OUTPUT_WRITE(`cannot write --errors-out "${path}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
         hint: 'check that the folder exists and is writable',
         cause: err,
       });

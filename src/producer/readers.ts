@@ -14,7 +14,7 @@ import { closeSync, createReadStream, openSync, readSync, statSync, type ReadStr
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E, RobertaBatchError } from '../shared/errors.js';
 import { assertTextHead, isGzip, SNIFF_BYTES } from './binary-input.js';
 import { readCsv } from './csv-reader.js';
 import type { ReadItem, ReaderStats } from './document.js';
@@ -102,14 +102,14 @@ async function* textOnly(source: AsyncIterable<Buffer | string>, label: string, 
       yield* textOnly(gunzip, label, true);
     } catch (err) {
       if (err instanceof RobertaBatchError) throw err;
-      throw new RobertaBatchError('E_INPUT_BINARY', `${label} starts like gzip but cannot be decompressed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      throw E.INPUT_BINARY(`${label} starts like gzip but cannot be decompressed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
         hint: 'check the file (gzip -t FILE)',
         cause: err,
       });
     }
     return;
   }
-  if (isGzip(first)) throw new RobertaBatchError('E_INPUT_BINARY', `${label} is gzip inside gzip`, { hint: 'decompress it once yourself and pass the result' });
+  if (isGzip(first)) throw E.INPUT_BINARY(`${label} is gzip inside gzip`, { hint: 'decompress it once yourself and pass the result' });
   assertTextHead(first, label, afterGunzip);
   yield* all();
 }
@@ -139,7 +139,7 @@ export function checkInput(input: string): void {
     }
   } catch (err) {
     if (err instanceof RobertaBatchError) throw err;
-    throw new RobertaBatchError('E_INPUT_INVALID', `cannot read input "${input}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { hint: 'check the path and its permissions', cause: err });
+    throw E.INPUT_INVALID(`cannot read input "${input}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { hint: 'check the path and its permissions', cause: err });
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -149,11 +149,11 @@ export function checkInput(input: string): void {
 function statInput(input: string): number | undefined {
   try {
     const st = statSync(input);
-    if (st.isDirectory()) throw new RobertaBatchError('E_INPUT_INVALID', `input "${input}" is a directory`, { hint: 'pass a file, or - to read stdin' });
+    if (st.isDirectory()) throw E.INPUT_INVALID(`input "${input}" is a directory`, { hint: 'pass a file, or - to read stdin' });
     return st.isFile() ? st.size : undefined;
   } catch (err) {
     if (err instanceof RobertaBatchError) throw err;
-    throw new RobertaBatchError('E_INPUT_INVALID', `cannot read input "${input}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+    throw E.INPUT_INVALID(`cannot read input "${input}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
       hint: 'check the path, or pass - to read stdin',
       cause: err,
     });

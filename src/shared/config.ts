@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
-import { RobertaBatchError } from './errors.js';
+import { E } from './errors.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from './queues.js';
 import { DEFAULT_REDIS_URL, hasHashTag, isClusterUrl } from './redis-url.js';
 
@@ -171,7 +171,7 @@ export function parseConfig<S extends z.ZodObject>(schema: S, flags: Record<stri
       const given = shown === undefined ? '' : ` "${String(shown)}"`;
       return `  ${flagName(field)} (${envName(field)})${given}: ${message}`;
     });
-    throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n${lines.join('\n')}`, {
+    throw E.CONFIG(`invalid configuration:\n${lines.join('\n')}`, {
       hint: 'run the command with --help to see every option',
     });
   }

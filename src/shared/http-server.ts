@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RobertaBatchError } from './errors.js';
+import { E } from './errors.js';
 
 export interface Readiness {
   ready: boolean;
@@ -64,7 +64,7 @@ export async function startMetricsServer(opts: {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
-        reject(new RobertaBatchError('E_PORT_IN_USE', `cannot listen on ${opts.host}:${opts.port}: ${err.code === 'EADDRINUSE' ? 'another process (a second worker on this host?) already listens there' : 'permission denied'}`, {
+        reject(E.PORT_IN_USE(`cannot listen on ${opts.host}:${opts.port}: ${err.code === 'EADDRINUSE' ? 'another process (a second worker on this host?) already listens there' : 'permission denied'}`, {
           hint: 'give each worker on a host its own --metrics-port (RB_METRICS_PORT), or --metrics-port 0 for any free port (logged at start)',
           cause: err,
         }));

@@ -3,7 +3,7 @@
  * accepted, and it will not evict keys (BullMQ loses jobs when it does).
  */
 import { Cluster, type Redis } from 'ioredis';
-import { RobertaBatchError } from './errors.js';
+import { E } from './errors.js';
 import { logger } from './logger.js';
 import { connect } from './redis.js';
 import { redactRedisUrl } from './redis-url.js';
@@ -41,14 +41,14 @@ export async function waitForRedis(url: string, timeoutMs = 60_000): Promise<voi
     } catch (err) {
       const reason = lastError ?? (err as Error);
       if (AUTH_FAILURE.test(reason.message)) {
-        throw new RobertaBatchError('E_REDIS_AUTH', `Redis at ${redactRedisUrl(url)} refused the credentials: ${reason.message}`, {
+        throw E.REDIS_AUTH(`Redis at ${redactRedisUrl(url)} refused the credentials: ${reason.message}`, {
           hint: 'put the right user and password in REDIS_URL: redis://user:password@host:port (ACL user) or redis://:password@host:port (requirepass)',
           cause: reason,
         });
       }
       const delay = Math.min(250 * 2 ** (attempt - 1), 5_000);
       if (Date.now() + delay > deadline) {
-        throw new RobertaBatchError('E_REDIS_UNREACHABLE', `Redis at ${redactRedisUrl(url)} did not answer for ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s`, {
+        throw E.REDIS_UNREACHABLE(`Redis at ${redactRedisUrl(url)} did not answer for ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s`, {
           hint: 'start Redis or set REDIS_URL=redis://host:port (rediss:// for TLS)',
           cause: reason,
         });
@@ -90,7 +90,7 @@ export async function checkEvictionPolicy(url: string, allowEviction: boolean): 
       const where = client instanceof Cluster ? ` on ${server.options.host}:${server.options.port}` : '';
       const msg = `Redis maxmemory-policy is "${policy}"${where}: under memory pressure Redis would delete queued jobs`;
       if (!allowEviction) {
-        throw new RobertaBatchError('E_REDIS_CONFIG', msg, {
+        throw E.REDIS_CONFIG(msg, {
           hint: 'run `CONFIG SET maxmemory-policy noeviction` on Redis, or pass --allow-eviction to accept the risk',
         });
       }

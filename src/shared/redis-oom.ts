@@ -13,7 +13,7 @@
  */
 import type { RedisClient } from './redis.js';
 import type { Logger } from './logger.js';
-import { RobertaBatchError } from './errors.js';
+import { E, RobertaBatchError } from './errors.js';
 import { sleep } from './util.js';
 
 const OOM = /\bOOM command not allowed\b/;
@@ -136,7 +136,7 @@ export async function retryOnOom<T>(reporter: OomReporter, what: string, write: 
     } catch (err) {
       if (!isOomError(err)) throw err;
       if (opts.signal?.aborted) {
-        throw new RobertaBatchError('E_REDIS_OOM', `stopped while Redis refused writes for lack of memory (${what})`, { hint: OOM_HINT, cause: err });
+        throw E.REDIS_OOM(`stopped while Redis refused writes for lack of memory (${what})`, { hint: OOM_HINT, cause: err });
       }
       await reporter.refused(what);
       await sleep(delay, opts.signal);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RedisOptions } from 'ioredis';
-import { RobertaBatchError } from './errors.js';
+import { E } from './errors.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -69,7 +69,7 @@ function tlsOptions(servername: string | undefined): NonNullable<RedisOptions['t
     try {
       tls.ca = readFileSync(caFile);
     } catch (err) {
-      throw new RobertaBatchError('E_CONFIG', `REDIS_TLS_CA "${caFile}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      throw E.CONFIG(`REDIS_TLS_CA "${caFile}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
         hint: 'set REDIS_TLS_CA to the PEM file of the CA that signed the Redis server certificate',
         cause: err,
       });
@@ -98,11 +98,11 @@ function parseHosts(list: string, defaultPort: number, url: string): RedisNode[]
     const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(item) ?? /^([^:]+)(?::(\d+))?$/.exec(item);
     const port = m?.[2] ? Number(m[2]) : defaultPort;
     if (!m || port < 1 || port > 65535) {
-      throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)}: "${item}" is not host:port`, { hint: URL_FORMS });
+      throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)}: "${item}" is not host:port`, { hint: URL_FORMS });
     }
     nodes.push({ host: m[1], port });
   }
-  if (nodes.length === 0) throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)} lists no host`, { hint: URL_FORMS });
+  if (nodes.length === 0) throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)} lists no host`, { hint: URL_FORMS });
   return nodes;
 }
 
@@ -118,7 +118,7 @@ function parseMultiHost(url: string, m: RegExpExecArray): RedisTopology {
   const params = new URLSearchParams(query ?? '');
   if (kind.toLowerCase() === 'cluster') {
     if (pathPart && pathPart !== '/') {
-      throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)}: Redis Cluster has no databases but db 0, drop "${pathPart}"`, { hint: URL_FORMS });
+      throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)}: Redis Cluster has no databases but db 0, drop "${pathPart}"`, { hint: URL_FORMS });
     }
     // Cluster nodes are reached by the addresses they announce, not by one host name.
     if (tlsOn) opts.tls = tlsOptions(undefined);
@@ -126,12 +126,12 @@ function parseMultiHost(url: string, m: RegExpExecArray): RedisTopology {
   }
   const name = decodeURIComponent(pathPart.replace(/^\/+/, '').split('/')[0] ?? '');
   if (!name) {
-    throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)} names no Sentinel master`, {
+    throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)} names no Sentinel master`, {
       hint: 'add the master name as the path: redis+sentinel://host:26379,host:26379/mymaster',
     });
   }
   const db = Number(params.get('db') ?? 0);
-  if (!Number.isInteger(db) || db < 0) throw new RobertaBatchError('E_CONFIG', `REDIS_URL ${redactRedisUrl(url)}: db "${params.get('db')}" is not a number`, { hint: URL_FORMS });
+  if (!Number.isInteger(db) || db < 0) throw E.CONFIG(`REDIS_URL ${redactRedisUrl(url)}: db "${params.get('db')}" is not a number`, { hint: URL_FORMS });
   opts.sentinels = parseHosts(hosts, 26379, url);
   opts.name = name;
   opts.db = db;
@@ -153,10 +153,10 @@ export function parseRedisUrl(url: string): RedisTopology {
   try {
     u = new URL(url);
   } catch {
-    throw new RobertaBatchError('E_CONFIG', `REDIS_URL "${url}" is not a URL`, { hint: URL_FORMS });
+    throw E.CONFIG(`REDIS_URL "${url}" is not a URL`, { hint: URL_FORMS });
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new RobertaBatchError('E_CONFIG', `REDIS_URL scheme "${u.protocol}" is not supported`, { hint: URL_FORMS });
+    throw E.CONFIG(`REDIS_URL scheme "${u.protocol}" is not supported`, { hint: URL_FORMS });
   }
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   const opts: RedisOptions = {

@@ -55,13 +55,13 @@ interface RecordBase {
   runId?: string;
   meta?: Record<string, unknown>;
   model: { name: string; sha256: string };
-  task: Task;
   workerId: string;
   finishedAt: string;
 }
 
 export interface OkRecord extends RecordBase {
   status: 'ok';
+  task: Task;
   tokenCount: number;
   truncated: boolean;
   /** Number of windows a long document was split into (1 unless --long-docs chunk). */
@@ -74,6 +74,8 @@ export interface OkRecord extends RecordBase {
 
 export interface FailedRecord extends RecordBase {
   status: 'failed';
+  /** 'unknown' (with model "unknown") only when the exporter records a job no result of the queue describes. */
+  task: Task | 'unknown';
   code: string;
   reason: string;
 }

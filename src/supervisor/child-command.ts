@@ -6,7 +6,7 @@
 import os from 'node:os';
 import type { ScaleOutConfig, WorkerConfig } from '../shared/config.js';
 import { envName } from '../shared/config.js';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 
 /** Set in every supervised process: it then reports to its supervisor and never supervises. */
 export const SUPERVISED_ENV = 'RB_SUPERVISED';
@@ -39,7 +39,7 @@ export function childSpecs(given: Record<string, unknown>, config: WorkerConfig,
   const gpus = scale.gpus;
   const count = gpus?.length ?? scale.processes ?? 1;
   if (gpus && config.device.kind === 'cpu' && (given.device !== undefined || env[envName('device')])) {
-    throw new RobertaBatchError('E_CONFIG', 'invalid configuration:\n  --device "cpu": --gpus runs one process per GPU on CUDA; use --device cuda (the default with --gpus) or auto, or --processes N for CPU', {
+    throw E.CONFIG('invalid configuration:\n  --device "cpu": --gpus runs one process per GPU on CUDA; use --device cuda (the default with --gpus) or auto, or --processes N for CPU', {
       hint: 'run the command with --help to see every option',
     });
   }

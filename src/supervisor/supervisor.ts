@@ -11,7 +11,7 @@
  * process's state is listed under `processes` in the /readyz body.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import { startMetricsServer, type MetricsServer, type Readiness } from '../shared/http-server.js';
 import { logger, type Logger } from '../shared/logger.js';
 import { createQueueUi, UI_PATH, type QueueUi, type QueueUiOptions } from '../shared/queue-ui.js';
@@ -137,7 +137,7 @@ export class Supervisor {
     const decision = slot.policy.onExit({ code, signal, readyForMs });
     const facts = { workerProcess: slot.spec.index, pid: proc.pid, gpu: slot.spec.gpu, code, signal, readyForMs };
     if (decision.action === 'give-up') {
-      const err = new RobertaBatchError('E_WORKER_START_LOOP', `worker process ${slot.spec.index} ${decision.reason}`, {
+      const err = E.WORKER_START_LOOP(`worker process ${slot.spec.index} ${decision.reason}`, {
         hint: 'its own log lines above say why (model file, CUDA, Redis); fix that and start again',
       });
       this.#log.error({ ...facts, code: err.code, exitCode: code }, err.describe());

@@ -22,7 +22,7 @@
  * A batch whose run throws is split in halves and retried until the failing document is
  * alone: one poison document never fails its neighbours.
  */
-import { DocumentError, RobertaBatchError } from '../shared/errors.js';
+import { E, RobertaBatchError } from '../shared/errors.js';
 import type { Pooling } from '../shared/types.js';
 import type { InferenceBackend } from './backend.js';
 
@@ -103,9 +103,12 @@ interface Chunk {
   hasOldest: boolean;
 }
 
-/** Errors that are not the documents' fault: no splitting, the jobs are retried by BullMQ. */
+/**
+ * Errors that are not the documents' fault (the inference thread died, shutdown): no
+ * splitting, the jobs are retried by BullMQ. The catalogue marks them `retryable`.
+ */
 function isBackendFailure(err: unknown): boolean {
-  return err instanceof RobertaBatchError && (err.code === 'E_SHUTDOWN' || /inference thread/.test(err.message));
+  return err instanceof RobertaBatchError && err.retryable;
 }
 
 export class DynamicBatcher {
@@ -145,7 +148,7 @@ export class DynamicBatcher {
   }
 
   submit(ids: Int32Array): Promise<BatchItemResult> {
-    if (this.#closed) return Promise.reject(new RobertaBatchError('E_SHUTDOWN', 'batcher is closed'));
+    if (this.#closed) return Promise.reject(E.SHUTDOWN('batcher is closed'));
     return new Promise((resolve, reject) => {
       this.#add({ ids, submittedAt: this.#clock.now(), taken: false, resolve, reject });
       this.#schedule();
@@ -367,8 +370,7 @@ export class DynamicBatcher {
         return;
       }
       if (rows === 1) {
-        const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        items[0].reject(new DocumentError('E_INFERENCE', `the model failed on this document alone: ${msg}`));
+        items[0].reject(E.DOCUMENT_INFERENCE(err));
         return;
       }
       this.#hooks.onSplit?.(rows, err);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { RobertaBatchError, type ErrorCode } from '../shared/errors.js';
+import { E, RobertaBatchError, isErrorCode } from '../shared/errors.js';
 import type { InferenceBackend } from './backend.js';
 import type { BatchOutput, BatchRequest, EngineOptions, ModelInfo } from './engine.js';
 import type { SerializedError } from './inference-thread-main.js';
@@ -22,8 +22,9 @@ function threadScript(): string {
   throw new Error(`inference thread script not found next to ${here}: run \`npm run build\``);
 }
 
+/** The thread's error rebuilt with its catalogue entry (code, hint, retryable) on this side. */
 function toError(e: SerializedError): Error {
-  return e.code ? new RobertaBatchError(e.code as ErrorCode, e.message, { hint: e.hint }) : new Error(e.message);
+  return isErrorCode(e.code) ? new RobertaBatchError(e.code, e.message, { hint: e.hint }) : new Error(e.message);
 }
 
 interface Pending {
@@ -64,9 +65,9 @@ export class InferenceThread implements InferenceBackend {
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();
     };
-    worker.on('error', (err) => fail(new RobertaBatchError('E_INFERENCE', `inference thread crashed: ${err.message}`, { cause: err })));
+    worker.on('error', (err) => fail(E.INFERENCE(`inference thread crashed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
-      if (!this.#closing) fail(new RobertaBatchError('E_INFERENCE', `inference thread exited with code ${code}`));
+      if (!this.#closing) fail(E.INFERENCE(`inference thread exited with code ${code}`));
     });
   }
 
@@ -87,7 +88,7 @@ export class InferenceThread implements InferenceBackend {
           reject(toError(msg.error!));
         }
       };
-      const onError = (err: Error) => reject(new RobertaBatchError('E_MODEL_LOAD', `inference thread failed to start: ${err.message}`, { cause: err }));
+      const onError = (err: Error) => reject(E.MODEL_LOAD(`inference thread failed to start: ${err.message}`, { cause: err }));
       worker.on('message', onMessage);
       worker.once('error', onError);
     });
@@ -99,7 +100,7 @@ export class InferenceThread implements InferenceBackend {
 
   run(req: BatchRequest): Promise<BatchOutput> {
     if (this.#dead) return Promise.reject(this.#dead);
-    if (this.#closing) return Promise.reject(new RobertaBatchError('E_SHUTDOWN', 'inference thread is closing'));
+    if (this.#closing) return Promise.reject(E.SHUTDOWN('inference thread is closing'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import { readOnnxSummary } from '../model/summary.js';
 import { RobertaTokenizer } from './tokenizer.js';
 
@@ -19,10 +19,11 @@ export interface ModelShape {
 }
 
 export async function readModelShape(modelFile: string, configuredMaxLength?: number): Promise<ModelShape> {
-  const summary = await readOnnxSummary(modelFile).catch(() => undefined);
+  // Same checks and codes as the engine's (model/model-file.ts): a file that fails them fails here first.
+  const summary = await readOnnxSummary(modelFile);
   const fromModel = summary?.positionEmbeddingRows ? summary.positionEmbeddingRows - POSITION_OFFSET : undefined;
   if (configuredMaxLength && fromModel && configuredMaxLength > fromModel) {
-    throw new RobertaBatchError('E_CONFIG', `--max-length ${configuredMaxLength} is over the model's ${fromModel} positions`, {
+    throw E.CONFIG(`--max-length ${configuredMaxLength} is over the model's ${fromModel} positions`, {
       hint: `use --max-length ${fromModel} or less`,
     });
   }
@@ -39,7 +40,7 @@ export function tokenizerDirFor(modelFile: string, configured?: string): string 
     ? (configured.endsWith('.json') ? path.dirname(configured) : configured)
     : path.dirname(modelFile);
   if (!hasTokenizerFiles(dir)) {
-    throw new RobertaBatchError('E_TOKENIZER', `no tokenizer.json or vocab.json + merges.txt in ${dir}`, {
+    throw E.TOKENIZER(`no tokenizer.json or vocab.json + merges.txt in ${dir}`, {
       hint: configured
         ? 'point --tokenizer at a folder holding tokenizer.json (or vocab.json and merges.txt)'
         : 'put the tokenizer files next to the model (`roberta-batch models fetch` does) or pass --tokenizer DIR',
@@ -56,13 +57,13 @@ export async function loadWorkerTokenizer(modelFile: string, opts: { tokenizer?:
   try {
     tokenizer = await RobertaTokenizer.fromDir(dir, { maxLength: shape.maxLength });
   } catch (err) {
-    throw new RobertaBatchError('E_TOKENIZER', `cannot load the tokenizer in ${dir}: ${(err as Error).message}`, {
+    throw E.TOKENIZER(`cannot load the tokenizer in ${dir}: ${(err as Error).message}`, {
       hint: 'the files must be a Hugging Face tokenizer.json or RoBERTa vocab.json + merges.txt',
       cause: err,
     });
   }
   if (shape.vocabRows !== undefined && tokenizer.vocabSize > shape.vocabRows) {
-    throw new RobertaBatchError('E_MODEL_VOCAB_MISMATCH', `the tokenizer in ${dir} has ${tokenizer.vocabSize} tokens but ${modelFile} embeds only ${shape.vocabRows}`, {
+    throw E.MODEL_VOCAB_MISMATCH(`the tokenizer in ${dir} has ${tokenizer.vocabSize} tokens but ${modelFile} embeds only ${shape.vocabRows}`, {
       hint: 'use the tokenizer that was trained with this model (e.g. the one `roberta-batch models fetch` puts next to it)',
     });
   }

@@ -28,7 +28,7 @@ import {
   makeData, tableFromIPC, tableToIPC, vectorFromArray, Table, type Data, type DataType,
 } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import type { OkRecord, Task } from '../shared/types.js';
 import type { RecordSink } from './results-exporter.js';
 
@@ -75,14 +75,14 @@ export function parquetSchema(shape: Shape): Schema {
 function shapeOf(rec: OkRecord): Shape {
   if (rec.task === 'embed' && rec.embedding) return { task: 'embed', width: rec.embedding.embedding.length };
   if (rec.task === 'sentiment' && rec.sentiment) return { task: 'sentiment', width: rec.sentiment.logits.length };
-  throw new RobertaBatchError('E_OUTPUT_SCHEMA', `result ${rec.id} has task ${rec.task} without its output`, { hint: 'the results queue holds records of an incompatible version' });
+  throw E.OUTPUT_SCHEMA(`result ${rec.id} has task ${rec.task} without its output`, { hint: 'the results queue holds records of an incompatible version' });
 }
 
 /** Reads the task and vector width back from a file this module wrote. */
 function shapeOfSchema(schema: Schema, file: string): Shape {
   const f = schema.fields.find((x) => x.name === 'embedding' || x.name === 'logits');
   if (!f || !(f.type instanceof FixedSizeList)) {
-    throw new RobertaBatchError('E_OUTPUT_SCHEMA', `${file} is not a roberta-batch results file (no embedding or logits column)`, {
+    throw E.OUTPUT_SCHEMA(`${file} is not a roberta-batch results file (no embedding or logits column)`, {
       hint: 'export to a new --out file, or move the existing file away',
     });
   }
@@ -187,7 +187,7 @@ export class ParquetResultsWriter implements RecordSink {
     try {
       file = await pw.ParquetFile.fromFile(await openAsBlob(this.#out));
     } catch (err) {
-      throw new RobertaBatchError('E_OUTPUT_SCHEMA', `${this.#out} exists but is not a readable Parquet file: ${(err as Error).message ?? String(err)}`, {
+      throw E.OUTPUT_SCHEMA(`${this.#out} exists but is not a readable Parquet file: ${(err as Error).message ?? String(err)}`, {
         hint: 'export to a new --out file, or move the existing file away', cause: err,
       });
     }
@@ -206,7 +206,7 @@ export class ParquetResultsWriter implements RecordSink {
     this.#shape ??= shape;
     if (shape.task !== this.#shape.task || shape.width !== this.#shape.width) {
       const what = (s: Shape) => `${s.task} ${s.task === 'embed' ? 'embeddings' : 'logits'} of size ${s.width}`;
-      return Promise.reject(new RobertaBatchError('E_OUTPUT_SCHEMA', `result ${rec.id} has ${what(shape)}, the Parquet file holds ${what(this.#shape)}`, {
+      return Promise.reject(E.OUTPUT_SCHEMA(`result ${rec.id} has ${what(shape)}, the Parquet file holds ${what(this.#shape)}`, {
         hint: 'export each task and model to its own --out file (one results queue per model)',
       }));
     }
@@ -246,7 +246,7 @@ export class ParquetResultsWriter implements RecordSink {
         write: async (chunk) => { await file.write(chunk); },
       })),
     ).catch((err) => {
-      this.#failure ??= new RobertaBatchError('E_OUTPUT_WRITE', `cannot write ${this.#part}: ${(err as Error)?.message ?? String(err)}`, {
+      this.#failure ??= E.OUTPUT_WRITE(`cannot write ${this.#part}: ${(err as Error)?.message ?? String(err)}`, {
         hint: 'check free disk space and permissions; the next export starts the file again', cause: err,
       });
       this.#pulled?.();

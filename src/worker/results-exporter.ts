@@ -23,7 +23,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { codeOfReason } from '../shared/errors.js';
+import { decodeFailedReason } from '../shared/errors.js';
+import { failedRecord, type RecordSetup } from '../shared/failed-record.js';
 import { logger } from '../shared/logger.js';
 import { documentIdFromJobId } from '../producer/job-id.js';
 import { addMarkerWrites, failedMarker } from '../shared/done-markers.js';
@@ -67,14 +68,15 @@ export function errorsPathFor(out: string): string {
   return out.replace(/\.(jsonl|parquet)$/, '') + '.errors.jsonl';
 }
 
-async function readIds(file: string, into: Set<string>): Promise<void> {
+async function readIds(file: string, into: Set<string>, onRecord?: (rec: Partial<ResultRecord>) => void): Promise<void> {
   if (!existsSync(file)) return;
   const rl = readline.createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of rl) {
     if (!line.trim()) continue;
     try {
-      const id = (JSON.parse(line) as { id?: unknown }).id;
-      if (typeof id === 'string') into.add(id);
+      const rec = JSON.parse(line) as Partial<ResultRecord>;
+      if (typeof rec.id === 'string') into.add(rec.id);
+      onRecord?.(rec);
     } catch {
       // A torn last line from a crash mid-write: the record is re-exported from Redis.
     }
@@ -194,6 +196,12 @@ export class ResultsExporter {
   #listeners: (() => void)[] = [];
   #oom: OomReporter;
   #lastSweep = 0;
+  /**
+   * Model and task of the queue's workers, from the last record read (results queue or the
+   * output files): one results queue holds one task and model (docs/OUTPUT.md), and a failed
+   * job without a result carries neither in its data.
+   */
+  #setup: RecordSetup = { model: { name: 'unknown', sha256: 'unknown' }, task: 'unknown', workerId: 'exporter' };
 
   constructor(opts: ExportOptions) {
     this.#opts = opts;
@@ -217,9 +225,10 @@ export class ResultsExporter {
   async start(): Promise<void> {
     mkdirSync(path.dirname(path.resolve(this.#opts.out)), { recursive: true });
     const sink = this.#opts.sink;
+    const learn = (rec: Partial<ResultRecord>) => this.#learnSetup(rec);
     if (sink) await sink.open(this.seen);
-    else await readIds(this.#opts.out, this.seen);
-    await readIds(this.errorsOut, this.seen);
+    else await readIds(this.#opts.out, this.seen, learn);
+    await readIds(this.errorsOut, this.seen, learn);
     if (!sink) this.#okFile = await LineFile.open(this.#opts.out);
     this.#errFile = await LineFile.open(this.errorsOut);
     const client = connect(this.#opts.redisUrl);
@@ -296,6 +305,7 @@ export class ResultsExporter {
       recordCount += job.records.length;
       let heldBySink = false;
       for (const rec of job.records) {
+        this.#learnSetup(rec);
         if (this.seen.has(rec.id)) {
           this.counts.duplicatesSkipped++;
           continue;
@@ -315,6 +325,12 @@ export class ResultsExporter {
     for (const l of this.#listeners) l();
     logger().debug({ jobs: read.length, records: recordCount, held: this.#held.length }, 'results exporter: batch exported');
     return read.length;
+  }
+
+  #learnSetup(rec: Partial<ResultRecord>): void {
+    if ((rec.task === 'sentiment' || rec.task === 'embed') && typeof rec.model?.name === 'string' && typeof rec.model.sha256 === 'string') {
+      this.#setup = { model: { name: rec.model.name, sha256: rec.model.sha256 }, task: rec.task, workerId: 'exporter' };
+    }
   }
 
   async #write(rec: ResultRecord): Promise<void> {
@@ -368,12 +384,10 @@ export class ResultsExporter {
           const docs = data?.docs ?? [];
           for (const d of docs) {
             const id = typeof d.id === 'string' ? d.id : documentIdFromJobId(job.id ?? '');
-            const code = codeOfReason(job.failedReason) ?? 'E_INFERENCE';
-            const added = await this.recordOrphanFailure({
-              v: 1, status: 'failed', id, meta: d.meta, model: { name: 'unknown', sha256: 'unknown' }, task: 'sentiment',
-              workerId: 'exporter', finishedAt: new Date().toISOString(),
-              code, reason: job.failedReason ?? 'job failed',
-            });
+            // Without a code the job stalled out (BullMQ's own reason): an infrastructure give-up.
+            const decoded = decodeFailedReason(job.failedReason);
+            const code = decoded.code ?? 'E_INFERENCE';
+            const added = await this.recordOrphanFailure(failedRecord({ id, meta: d.meta }, this.#setup, undefined, code, decoded.reason || 'job failed'));
             if (added) n++;
             markers.push({ docId: id, value: failedMarker(code), keepDays: data.keepDoneDays || undefined });
           }

@@ -2,7 +2,7 @@
  * Coalesces the texts of concurrent jobs into one `encodeBatch` call of the Rust tokenizer:
  * one call per event-loop turn (or per `maxBatch` texts) instead of one per document.
  */
-import { DocumentError } from '../shared/errors.js';
+import { E } from '../shared/errors.js';
 import type { Encoded, RobertaTokenizer } from './tokenizer.js';
 
 interface Waiting {
@@ -54,7 +54,7 @@ export class TokenizeQueue {
         for (const g of group) {
           this.#tokenizer.encodeBatch([g.text]).then(
             (e) => g.resolve(e[0]),
-            (err) => g.reject(new DocumentError('E_INPUT_INVALID', `the tokenizer rejected this text: ${(err as Error).message}`)),
+            (err) => g.reject(E.document('E_INPUT_INVALID', `the tokenizer rejected this text: ${(err as Error).message}`)),
           );
         }
       },

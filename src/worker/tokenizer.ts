@@ -18,7 +18,7 @@ import {
   type Decoder,
   type Encoding,
 } from 'tokenizers';
-import { RobertaBatchError } from '../shared/errors.js';
+import { E, RobertaBatchError } from '../shared/errors.js';
 
 export interface RobertaTokenizerOptions {
   /**
@@ -177,7 +177,7 @@ async function assertReadable(file: string, what: string): Promise<void> {
   try {
     await access(file, constants.R_OK);
   } catch (cause) {
-    throw new RobertaBatchError('E_TOKENIZER', `${what} not found or not readable: ${file}`, {
+    throw E.TOKENIZER(`${what} not found or not readable: ${file}`, {
       hint: 'point --tokenizer at a directory with tokenizer.json, or vocab.json and merges.txt',
       cause,
       context: { file },
@@ -189,7 +189,7 @@ function validateOptions(opts: RobertaTokenizerOptions): Required<RobertaTokeniz
   const { maxLength, exactCountChars = EXACT_COUNT_CHARS } = opts;
   // 3 = the two specials plus at least one content token.
   if (!Number.isInteger(maxLength) || maxLength < SPECIALS_PER_SEQUENCE + 1) {
-    throw new RobertaBatchError('E_CONFIG', `maxLength ${String(maxLength)}: expected an integer >= 3`, {
+    throw E.CONFIG(`maxLength ${String(maxLength)}: expected an integer >= 3`, {
       hint: 'use the model maximum including <s> and </s> (512 for roberta-base)',
     });
   }
@@ -217,7 +217,7 @@ export class RobertaTokenizer {
     const idOf = (token: string): number => {
       const id = tokenizer.tokenToId(token);
       if (id === null || id === undefined) {
-        throw new RobertaBatchError('E_TOKENIZER', `the tokenizer has no ${token} token (${source})`, {
+        throw E.TOKENIZER(`the tokenizer has no ${token} token (${source})`, {
           hint: 'use the tokenizer files shipped with the RoBERTa model',
           context: { file: source },
         });
@@ -243,7 +243,7 @@ export class RobertaTokenizer {
     try {
       tokenizer = Tokenizer.fromFile(file);
     } catch (cause) {
-      throw new RobertaBatchError('E_TOKENIZER', `cannot parse ${file}: ${(cause as Error).message}`, {
+      throw E.TOKENIZER(`cannot parse ${file}: ${(cause as Error).message}`, {
         hint: 'the file must be a Hugging Face tokenizer.json (saved by tokenizers >= 0.10)',
         cause,
         context: { file },
@@ -299,7 +299,7 @@ export class RobertaTokenizer {
       ]);
     } catch (cause) {
       if (cause instanceof RobertaBatchError) throw cause;
-      throw new RobertaBatchError('E_TOKENIZER', `cannot build BPE from ${vocabJson} + ${mergesTxt}: ${(cause as Error).message}`, {
+      throw E.TOKENIZER(`cannot build BPE from ${vocabJson} + ${mergesTxt}: ${(cause as Error).message}`, {
         hint: 'vocab.json must map token -> id, merges.txt must hold one "left right" pair a line',
         cause,
         context: { file: vocabJson },
@@ -309,7 +309,7 @@ export class RobertaTokenizer {
     const bos = tokenizer.tokenToId(ROBERTA_SPECIAL_TOKENS.bos);
     const eos = tokenizer.tokenToId(ROBERTA_SPECIAL_TOKENS.eos);
     if (bos !== 0 || eos !== 2) {
-      throw new RobertaBatchError('E_TOKENIZER', `${vocabJson}: <s> and </s> must have ids 0 and 2, found ${bos} and ${eos}`, {
+      throw E.TOKENIZER(`${vocabJson}: <s> and </s> must have ids 0 and 2, found ${bos} and ${eos}`, {
         hint: 'use the RoBERTa vocabulary layout (<s> 0, <pad> 1, </s> 2, <unk> 3)',
         context: { file: vocabJson },
       });
@@ -332,7 +332,7 @@ export class RobertaTokenizer {
     const self = new RobertaTokenizer(tokenizer, opts, source, cut);
     const empty = (await tokenizer.encode('')).getIds();
     if (empty.length !== SPECIALS_PER_SEQUENCE || empty[0] !== self.#bosId || empty[1] !== self.#eosId) {
-      throw new RobertaBatchError('E_TOKENIZER', `${source} does not wrap text as <s> … </s> (empty text gave [${empty.join(', ')}])`, {
+      throw E.TOKENIZER(`${source} does not wrap text as <s> … </s> (empty text gave [${empty.join(', ')}])`, {
         hint: 'the tokenizer needs a RobertaProcessing post-processor',
         context: { file: source },
       });

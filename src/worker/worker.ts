@@ -8,7 +8,8 @@
 import { EventEmitter } from 'node:events';
 import { Worker as BullWorker, Queue, type ConnectionOptions, type Job } from 'bullmq';
 import type { RedisClient } from '../shared/redis.js';
-import { DocumentError, RobertaBatchError, errorMessage, type ErrorCode } from '../shared/errors.js';
+import { E, DocumentError, errorMessage, toJobError, type ErrorCode } from '../shared/errors.js';
+import { failedRecord } from '../shared/failed-record.js';
 import { startMetricsServer, type MetricsServer } from '../shared/http-server.js';
 import type { Logger } from '../shared/logger.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../shared/metrics.js';
@@ -23,7 +24,9 @@ import type { WorkerConfig } from '../shared/config.js';
 import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
 import type { InferenceBackend } from './backend.js';
 import { DynamicBatcher } from './batcher.js';
-import { checkModelFile, l2normalizeRows, resolveModelFile, type ModelInfo } from './engine.js';
+import { checkModelFile, resolveModelFile } from '../model/model-file.js';
+import type { ModelInfo } from './engine.js';
+import { l2normalizeRows } from './pooling.js';
 import { scoreWindows, weightedMean } from './long-docs.js';
 import { embeddingFromVector, labelsFor, sentimentFromLogits } from './postprocess.js';
 import { ResultsPublisher } from './results-publisher.js';
@@ -183,7 +186,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     const wanted = c.task === 'sentiment' ? 'classification' : 'base';
     if (info.signature.outputKind !== wanted) {
       await this.#backend.close();
-      throw new RobertaBatchError('E_MODEL_TASK_MISMATCH', `${info.path} is a ${info.signature.outputKind} model, but --task ${c.task} needs a ${wanted} model`, {
+      throw E.MODEL_TASK_MISMATCH(`${info.path} is a ${info.signature.outputKind} model, but --task ${c.task} needs a ${wanted} model`, {
         hint: c.task === 'sentiment' ? 'use roberta-sequence-classification-9 (or any [batch, labels] model) for sentiment' : 'use roberta-base-11 (or any [batch, seq, hidden] model) for embed',
       });
     }
@@ -192,7 +195,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     if (c.task === 'sentiment' && c.labels?.length && numLabels !== undefined && c.labels.length !== numLabels) {
       await this.#backend.close();
       // A wrong count would print a report over classes the model does not have, or label every document with a name meant for another logit.
-      throw new RobertaBatchError('E_CONFIG', `--labels names ${c.labels.length} labels (${c.labels.join(', ')}), but ${info.path} has ${numLabels} outputs`, {
+      throw E.CONFIG(`--labels names ${c.labels.length} labels (${c.labels.join(', ')}), but ${info.path} has ${numLabels} outputs`, {
         hint: `give exactly ${numLabels} comma-separated names, in logit order`,
       });
     }
@@ -278,7 +281,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
 
   #createBullWorker(connection: ConnectionOptions): BullWorker<DocJobData, JobSummary> {
     const c = this.config;
-    const bull = new BullWorker<DocJobData, JobSummary>(c.queue, (job) => this.#process(job), {
+    const bull = new BullWorker<DocJobData, JobSummary>(c.queue, (job) => this.#process(job).catch((err: unknown) => { throw toJobError(err); }), {
       connection,
       prefix: c.prefix,
       autorun: false,
@@ -328,7 +331,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     this.metrics.queueWaitSeconds.observe(Math.max(0, pickedAt - job.timestamp) / 1000);
     const data = job.data as Partial<DocJobData> | undefined;
     if (!data || !Array.isArray(data.docs) || data.docs.length === 0) {
-      throw new DocumentError('E_INPUT_INVALID', 'job data has no "docs" array (was it enqueued by roberta-batch?)');
+      throw E.document('E_INPUT_INVALID', 'job data has no "docs" array (was it enqueued by roberta-batch?)');
     }
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     let records: ResultRecord[];
@@ -352,32 +355,28 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     this.metrics.endToEndSeconds.observe(Math.max(0, end - job.timestamp) / 1000);
     if (records.length === 1 && records[0].status === 'failed') {
       const f = records[0];
-      throw new DocumentError(f.code as ErrorCode, f.reason);
+      throw E.document(f.code as ErrorCode, f.reason);
     }
     return { ok, failed: records.length - ok };
   }
 
   #failed(doc: Partial<DocumentInput>, runId: string | undefined, code: ErrorCode, reason: string): FailedRecord {
     const info = this.#backend!.info;
-    return {
-      v: 1, status: 'failed', id: String(doc.id ?? ''), runId, meta: doc.meta,
-      model: { name: info.name, sha256: info.sha256 }, task: this.config.task,
-      workerId: this.config.workerId, finishedAt: new Date().toISOString(), code, reason,
-    };
+    return failedRecord(doc, { model: { name: info.name, sha256: info.sha256 }, task: this.config.task, workerId: this.config.workerId }, runId, code, reason);
   }
 
   /** Checks a document; returns its text or throws DocumentError (recorded, never retried). */
   #validate(doc: DocumentInput): string {
     const t = doc.text;
     if (typeof t !== 'string') {
-      throw new DocumentError('E_INPUT_INVALID', `text is ${t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t}, expected a string`);
+      throw E.document('E_INPUT_INVALID', `text is ${t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t}, expected a string`);
     }
     const bytes = Buffer.byteLength(t, 'utf8');
     if (bytes > this.config.maxDocBytes) {
-      throw new DocumentError('E_INPUT_TOO_LARGE', `text is ${bytes} bytes, over --max-doc-bytes ${this.config.maxDocBytes}`);
+      throw E.document('E_INPUT_TOO_LARGE', `text is ${bytes} bytes, over --max-doc-bytes ${this.config.maxDocBytes}`);
     }
-    if (t.trim().length === 0) throw new DocumentError('E_INPUT_INVALID', t.length ? 'text is only whitespace' : 'text is empty');
-    if (!t.isWellFormed()) throw new DocumentError('E_INPUT_INVALID', 'text holds unpaired UTF-16 surrogates (not valid Unicode)');
+    if (t.trim().length === 0) throw E.document('E_INPUT_INVALID', t.length ? 'text is only whitespace' : 'text is empty');
+    if (!t.isWellFormed()) throw E.document('E_INPUT_INVALID', 'text holds unpaired UTF-16 surrogates (not valid Unicode)');
     return t;
   }
 
@@ -424,7 +423,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
       }
       return rec;
     } catch (err) {
-      if (err instanceof DocumentError) return this.#failed(doc, runId, err.code, err.message.replace(/^E_[A-Z_]+: /, ''));
+      if (err instanceof DocumentError) return this.#failed(doc, runId, err.code, err.reason);
       throw err;
     }
   }

@@ -32,3 +32,13 @@ export function writeFloatInputModel(file: string): void {
 export function writeIntOutputModel(file: string): void {
   writeFileSync(file, encodeModelToBuffer(identityModel(vi('input_ids', INT64, ['batch', 'seq']), vi('ids_out', INT64, ['batch', 'seq']))));
 }
+
+/**
+ * A well-formed ONNX file with a RoBERTa signature whose one node is an operator no runtime
+ * has (NoSuchOp): it passes every file check and only onnxruntime refuses it.
+ */
+export function writeUnknownOperatorModel(file: string): void {
+  const m = identityModel(vi('input_ids', INT64, ['batch', 'seq']), vi('logits', FLOAT, ['batch', 2]));
+  m.graph!.node[0].opType = 'NoSuchOp';
+  writeFileSync(file, encodeModelToBuffer(m));
+}

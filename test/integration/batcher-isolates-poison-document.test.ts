@@ -31,7 +31,10 @@ it('fails only the poison document and splits the batch to find it', async () =>
   expect(failed.status).toBe('rejected');
   const reason = (failed as PromiseRejectedResult).reason as DocumentError;
   expect(reason).toBeInstanceOf(DocumentError);
-  expect(reason.code).toBe('E_INFERENCE');
+  // A poison document is its own failure (not retried), not an infrastructure E_INFERENCE.
+  expect(reason.code).toBe('E_DOCUMENT_INFERENCE');
+  expect(reason.retryable).toBe(false);
+  expect(reason.reason).toMatch(/^the model failed on this document alone: /);
   expect(splits).toBeGreaterThanOrEqual(3); // 8 -> 4 -> 2 -> 1
   // The good documents still came out of shared batches, not one by one.
   const sizes = results.filter((r): r is PromiseFulfilledResult<BatchItemResult> => r.status === 'fulfilled').map((r) => r.value.batchSize);

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RobertaBatchError } from '../../src/shared/errors.js';
 import { OnnxEngine, type EngineOptions } from '../../src/worker/engine.js';
 import { testModel } from '../helpers/models.js';
-import { writeFloatInputModel, writeIntOutputModel } from '../helpers/odd-models.js';
+import { writeFloatInputModel, writeIntOutputModel, writeUnknownOperatorModel } from '../helpers/odd-models.js';
 
 const cpu: EngineOptions = { device: { kind: 'cpu' }, graphOptimization: 'basic', intraOpThreads: 1, interOpThreads: 1, skipHash: true };
 let dir: string;
@@ -56,6 +56,17 @@ describe('OnnxEngine.open', () => {
     const g = path.join(dir, 'garbage.onnx');
     writeFileSync(g, Buffer.concat([Buffer.from([0x08, 0x06]), Buffer.alloc(4096, 0xff)]));
     expect((await openError(g)).code).toBe('E_MODEL_NOT_ONNX');
+  });
+
+  it('E_MODEL_LOAD (exit 1) for an ONNX file onnxruntime cannot load; E_MODEL_NOT_ONNX stays for files that are not ONNX', async () => {
+    const f = path.join(dir, 'unknown-op.onnx');
+    writeUnknownOperatorModel(f);
+    const e = await openError(f);
+    expect(e.code).toBe('E_MODEL_LOAD');
+    expect(e.exitCode).toBe(1);
+    expect(e.message).toContain('unknown-op.onnx');
+    expect(e.message).toContain('NoSuchOp');
+    expect(e.hint).toMatch(/models fetch|re-export/);
   });
 
   it('E_MODEL_SIGNATURE for inputs that are not RoBERTa token ids', async () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { RobertaBatchError } from '../../shared/errors.js';
+import { E } from '../../shared/errors.js';
 import { renderSection, writeReport } from '../../bench/report.js';
 import { repoRoot, runBench } from '../../bench/run.js';
 import { runCommand } from '../options.js';
@@ -31,7 +31,7 @@ export function benchCommand(): Command {
         if (opts.ceilingDocs !== undefined && !(/^\d+$/.test(opts.ceilingDocs) && Number(opts.ceilingDocs) >= 64)) errs.push(`  --ceiling-docs "${opts.ceilingDocs}": expected an integer >= 64`);
         const runs = opts.ceilingRuns?.split(',').map((s) => s.trim()).filter(Boolean).map((s) => /^(\d+)(?:x(\d+))?$/.exec(s));
         if (runs?.some((m) => !m || Number(m[1]) < 1 || Number(m[2] ?? 1) < 1)) errs.push(`  --ceiling-runs "${opts.ceilingRuns}": expected docsPerJob[xWorkers],... e.g. 1,64,64x2`);
-        if (errs.length) throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n${errs.join('\n')}`);
+        if (errs.length) throw E.CONFIG(`invalid configuration:\n${errs.join('\n')}`);
         const result = await runBench({
           quick: Boolean(opts.quick),
           precision: opts.precision as 'fp32' | 'int8',

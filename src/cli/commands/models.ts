@@ -1,7 +1,7 @@
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { RobertaBatchError } from '../../shared/errors.js';
+import { E } from '../../shared/errors.js';
 import { isPresetName, type ModelHead, type ModelSignature } from '../../model/config.js';
 import { fetchModel } from '../../model/fetch.js';
 import { stderrProgress } from '../../shared/download-progress.js';
@@ -10,7 +10,8 @@ import { SAMPLE_TOKENIZER_DIR } from '../../model/quickstart.js';
 import { quantizeFile } from '../../model/quantize.js';
 import { listModels } from '../../model/registry.js';
 import { readOnnxSummary } from '../../model/summary.js';
-import { OnnxEngine, resolveModelFile } from '../../worker/engine.js';
+import { resolveModelFile } from '../../model/model-file.js';
+import { OnnxEngine } from '../../worker/engine.js';
 import { runCommand } from '../options.js';
 
 export function modelsCommand(): Command {
@@ -44,7 +45,7 @@ export function modelsCommand(): Command {
         if (opts.head !== 'sequence-classification' && opts.head !== 'base') errs.push(`  --head "${opts.head}": expected sequence-classification or base`);
         if (opts.signature !== 'zoo' && opts.signature !== 'hf') errs.push(`  --signature "${opts.signature}": expected zoo or hf`);
         if (!/^\d+$/.test(opts.seed)) errs.push(`  --seed "${opts.seed}": expected a non-negative integer`);
-        if (errs.length) throw new RobertaBatchError('E_CONFIG', `invalid configuration:\n${errs.join('\n')}`);
+        if (errs.length) throw E.CONFIG(`invalid configuration:\n${errs.join('\n')}`);
         const t0 = performance.now();
         const asFolder = !opts.out.endsWith('.onnx');
         const g = await generateModel({

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { connectionSchema, parseConfig } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
 import { waitForRedis } from '../../shared/redis-checks.js';
-import { RobertaBatchError } from '../../shared/errors.js';
+import { E } from '../../shared/errors.js';
 import { ParquetResultsWriter } from '../../worker/parquet-writer.js';
 import { ResultsExporter } from '../../worker/results-exporter.js';
 import { CONNECTION_FLAGS, addFlags, pick, runCommand } from '../options.js';
@@ -21,7 +21,7 @@ export function resultsCommand(): Command {
       const c = parseConfig(connectionSchema, pick(opts, CONNECTION_FLAGS));
       const out = String(opts.out);
       if (opts.format === 'parquet' && out.endsWith('.jsonl')) {
-        throw new RobertaBatchError('E_CONFIG', `--format parquet with --out ${out}`, { hint: 'name the Parquet file *.parquet' });
+        throw E.CONFIG(`--format parquet with --out ${out}`, { hint: 'name the Parquet file *.parquet' });
       }
       await waitForRedis(c.redisUrl, c.redisWaitMs);
       const exporter = new ResultsExporter({

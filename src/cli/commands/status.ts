@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { Queue } from 'bullmq';
 import { connectionSchema, parseConfig } from '../../shared/config.js';
-import { RobertaBatchError } from '../../shared/errors.js';
+import { E } from '../../shared/errors.js';
 import { bullConnection, connect } from '../../shared/redis.js';
 import { waitForRedis } from '../../shared/redis-checks.js';
 import { listActiveRuns } from '../../shared/active-runs.js';
@@ -51,7 +51,7 @@ export function statusCommand(): Command {
       const q = new Queue(c.queue, { connection: bullConnection(c.redisUrl), prefix: c.prefix });
       try {
         const runs = opts.run ? [await readRun(redis, c.prefix, c.queue, String(opts.run))].filter((r): r is RunStats => !!r) : await listRuns(redis, c.prefix, c.queue);
-        if (opts.run && !runs.length) throw new RobertaBatchError('E_CONFIG', `no run ${String(opts.run)} on queue ${c.queue}`, { hint: 'run `roberta-batch status` to list the runs' });
+        if (opts.run && !runs.length) throw E.CONFIG(`no run ${String(opts.run)} on queue ${c.queue}`, { hint: 'run `roberta-batch status` to list the runs' });
         const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ queue: c.queue, jobs: counts, runs: runs.map((r) => ({ ...r, ...progressOf(r) })) }, null, 2)}\n`);

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { parseConfig, scaleOutSchema, workerSchema, type ScaleOutConfig, type WorkerConfig } from '../../shared/config.js';
-import { RobertaBatchError } from '../../shared/errors.js';
+import { E } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
 import { createQueueUi, UI_PATH, type QueueUi } from '../../shared/queue-ui.js';
 import { SUPERVISED_ENV, WORKER_PROCESS_ENV, childSpecs } from '../../supervisor/child-command.js';
@@ -80,7 +80,7 @@ export function workerCommand(): Command {
       const supervised = process.env[SUPERVISED_ENV] === '1';
       if (scale.gpus || scale.processes) {
         if (supervised) {
-          throw new RobertaBatchError('E_CONFIG', 'a supervised worker process was given --gpus or --processes', { hint: 'run the supervisor once, at the top: roberta-batch worker --gpus ... (its processes get neither flag)' });
+          throw E.CONFIG('a supervised worker process was given --gpus or --processes', { hint: 'run the supervisor once, at the top: roberta-batch worker --gpus ... (its processes get neither flag)' });
         }
         return supervise(given, config, scale);
       }
