@@ -33,6 +33,7 @@ import { bullConnection, checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redact
 import type { DocJobData, DocumentInput } from '../shared/types.js';
 import type { ReadItem, ReaderStats } from './document.js';
 import { ErrorsFile, type RejectedLine } from './errors-file.js';
+import { INPUT, PACKED_DOCS_PER_JOB, PRODUCER } from '../shared/flags.js';
 import { invalidIdReason, jobIdForDocument, jobIdForPack } from './job-id.js';
 import { readFile, type ReaderOptions } from './readers.js';
 
@@ -42,8 +43,8 @@ export const DOC_JOB_NAME = 'docs';
 export const ENQUEUE_DEFAULTS = {
   queue: DEFAULT_QUEUE,
   prefix: DEFAULT_PREFIX,
-  chunkSize: 1_000,
-  maxWaiting: 100_000,
+  chunkSize: PRODUCER.chunkSize.default,
+  maxWaiting: PRODUCER.maxWaiting.default,
   /** Library callers (enqueueDocuments/enqueueFile) get one document per job unless they ask. */
   docsPerJob: 1,
   /**
@@ -54,9 +55,9 @@ export const ENQUEUE_DEFAULTS = {
    * 256; Redis 187, 100, 96, 96 us. 64 takes nearly all of the gain; larger packs add little
    * and redo more work when a pack is retried. docs/BENCHMARKS.md.
    */
-  fileDocsPerJob: 64,
-  maxDocBytes: 1024 * 1024,
-  maxJobBytes: 2 * 1024 * 1024,
+  fileDocsPerJob: PACKED_DOCS_PER_JOB,
+  maxDocBytes: PRODUCER.maxDocBytes.default,
+  maxJobBytes: INPUT.maxJobBytes.default,
   /** Poll interval of the waiting count while paused by backpressure, in ms. */
   backpressurePollMs: 500,
   /** How long to wait for Redis at start, in ms. */
@@ -76,7 +77,7 @@ export interface EnqueueProgress {
 }
 
 export interface EnqueueOptions {
-  /** Default: $REDIS_URL, else redis://127.0.0.1:6379. */
+  /** Default: redis://127.0.0.1:6379 (the CLI passes REDIS_URL from its configuration). */
   redisUrl?: string;
   queue?: string;
   prefix?: string;
@@ -218,7 +219,7 @@ export class DocumentProducer {
       throw new RobertaBatchError('E_CONFIG', 'jobOptions.jobId cannot be set', { hint: 'job ids are derived from document ids' });
     }
     this.#o = {
-      redisUrl: opts.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      redisUrl: opts.redisUrl ?? DEFAULT_REDIS_URL,
       queue: opts.queue ?? d.queue,
       prefix: opts.prefix ?? d.prefix,
       chunkSize: opts.chunkSize ?? d.chunkSize,
