@@ -144,7 +144,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       pipelineCeiling: pc, notes: [],
     };
   }
-  const redis = await ensureRedis(opts.redisUrl ?? process.env.REDIS_URL);
+  const redis = await ensureRedis(opts.redisUrl);
   const model = await benchModel(root, preset, 'sequence-classification', opts.precision, modelLog);
   const corpus = loadCorpus(root, Math.max(n, queueDocs));
   const docs = corpus.docs.slice(0, n);

@@ -296,6 +296,7 @@ export const BENCH = entries({
   cpuProf: { flag: '--cpu-prof <dir>', env: null, type: text('a folder'), help: 'write a CPU profile of every pipeline-ceiling worker process into <dir> (node --cpu-prof)' },
   report: { flag: '--report <file>', env: null, type: text('a file path'), default: 'docs/BENCHMARKS.md', help: 'Markdown file receiving the results section' },
   write: { flag: '--no-write', env: null, type: bool, default: true, help: 'print the results only' },
+  redisUrl: variant(CONNECTION.redisUrl, { default: undefined, defaultHelp: '127.0.0.1:6379 if it answers, else a private redis-server' }),
 });
 
 export const CHAOS = entries({

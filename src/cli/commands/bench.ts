@@ -28,6 +28,7 @@ export function benchCommand(): Command {
         ceilingRuns: opts.ceilingRuns,
         cpuProfDir: opts.cpuProf ? path.resolve(opts.cpuProf) : undefined,
         baselineCli: opts.baselineCli ? path.resolve(opts.baselineCli) : undefined,
+        redisUrl: opts.redisUrl,
       });
       process.stdout.write(renderSection(result));
       if (opts.write) {
