@@ -185,16 +185,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     let e2eBaseline: BenchRow | undefined;
     if (opts.baselineCli) {
       // The same measurement with an older build's worker, right after: before/after in one run.
-      const saved = process.env.ROBERTA_BATCH_BENCH_CLI;
-      process.env.ROBERTA_BATCH_BENCH_CLI = opts.baselineCli;
-      try {
-        const eb = await measureEndToEnd({ redisUrl: redis.url, model, tokenizerDir: corpus.tokenizerDir, docs, usefulTokens: enc.usefulTokens, workerArgs, label: 'e2e-baseline' });
-        e2eBaseline = done(row('e2e-baseline', `(b) baseline build (${opts.baselineCli}) end to end`, eb, { peakRssBytes: eb.workerPeakRssBytes, eventLoopDelayP99Ms: eb.eventLoopDelayP99Ms }));
-        result.rows.push(e2eBaseline);
-      } finally {
-        if (saved === undefined) delete process.env.ROBERTA_BATCH_BENCH_CLI;
-        else process.env.ROBERTA_BATCH_BENCH_CLI = saved;
-      }
+      const eb = await measureEndToEnd({ cli: opts.baselineCli, redisUrl: redis.url, model, tokenizerDir: corpus.tokenizerDir, docs, usefulTokens: enc.usefulTokens, workerArgs, label: 'e2e-baseline' });
+      e2eBaseline = done(row('e2e-baseline', `(b) baseline build (${opts.baselineCli}) end to end`, eb, { peakRssBytes: eb.workerPeakRssBytes, eventLoopDelayP99Ms: eb.eventLoopDelayP99Ms }));
+      result.rows.push(e2eBaseline);
     }
     if (longDocs) {
       result.memory.largestBatchPeakRssBytes = e2e.largestBatchPeakRssBytes;
