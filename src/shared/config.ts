@@ -1,21 +1,18 @@
 /**
- * Configuration: one zod schema per command, defaults in one place, read once, frozen.
+ * Configuration: zod schemas built from the flag table (src/shared/flags.ts), read once, frozen.
  * Every field can come from a flag (`--max-batch-size 64`) or an environment variable
  * (`RB_MAX_BATCH_SIZE=64`, plus the conventional `REDIS_URL`); flags win. All invalid fields
  * are reported together, each with the values it accepts.
  */
 import { z } from 'zod';
 import { RobertaBatchError } from './errors.js';
-import { ALL_FLAGS, CONNECTION, PIPELINE, SCALE_OUT, WORKER, deviceType, entriesOf, envName as rbName, longFlag, schemaOf, type FlagEntries } from './flags.js';
+import { ALL_FLAGS, CONNECTION, SCALE_OUT, WORKER, deviceType, entriesOf, envName as rbName, longFlag, schemaOf, type FlagEntries } from './flags.js';
 import { hasHashTag, isClusterUrl } from './redis.js';
 
 /** `cpu`, `cuda` (= cuda:0), `cuda:N`, `auto` (CUDA if it loads, else CPU), `auto:N`. */
 export const deviceSchema = deviceType;
 
 export const connectionSchema = schemaOf(CONNECTION);
-
-/** Pipeline sizes of `run` and `eval` (worker instances in this process, documents per job). */
-export const pipelineSchema = schemaOf({ workers: PIPELINE.workers, docsPerJob: PIPELINE.docsPerJob });
 
 export const workerSchema = schemaOf({ ...CONNECTION, ...WORKER });
 
