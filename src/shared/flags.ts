@@ -310,7 +310,7 @@ export const CHAOS = entries({
 export const SOAK = entries({
   short: { flag: '--short', env: null, type: bool, default: false, help: '20,000 documents under maxmemory 16mb (what npm test runs)' },
   documents: { flag: '--documents <n>', env: null, type: integer(1), defaultHelp: '1000000; 20000 with --short', help: 'documents' },
-  maxmemory: { flag: '--maxmemory <size>', env: null, type: z.string().regex(/^\d+(kb|mb|gb)?$/i, { error: 'expected a redis-server size such as 256mb' }), defaultHelp: '256mb; 16mb with --short', help: 'redis-server maxmemory' },
+  maxmemory: { flag: '--maxmemory <size>', env: null, type: z.string().regex(/^\d+([kmg]b?)?$/i, { error: 'expected a redis-server size such as 256mb' }), defaultHelp: '256mb; 16mb with --short', help: 'redis-server maxmemory' },
   docsPerJob: { flag: '--docs-per-job <n>', env: null, type: integer(1), defaultHelp: '64', help: 'documents per job' },
   maxWaiting: { flag: '--max-waiting <n>', env: null, type: integer(1), defaultHelp: '200; 20 with --short', help: 'producer back-pressure, in waiting jobs' },
 });
