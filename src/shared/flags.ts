@@ -281,16 +281,17 @@ const ceilingRuns = z
 const words = (sep: RegExp) => z.string().transform((s) => s.split(sep).map((x) => x.trim()).filter(Boolean));
 
 // Tool commands: their flags have no variables (RB_WORKERS is `run`'s), so an exported variable
-// of a pipeline never changes a benchmark.
+// of a pipeline never changes a benchmark. Their defaults live with the runs (CHAOS_FULL,
+// SOAK_FULL ...); the commands add them to the help text.
 export const BENCH = entries({
   quick: { flag: '--quick', env: null, type: bool, default: false, help: 'small samples: under 3 minutes' },
   precision: { flag: '--precision <p>', env: null, type: oneOf(['fp32', 'int8']), default: 'fp32', help: 'fp32 | int8 (int8 also measures the fp32 ceiling and embedding similarity)' },
-  docs: { flag: '--docs <n>', env: null, type: integer(32), defaultHelp: '256 with --quick, 2000 otherwise', help: 'documents per throughput section' },
-  queueDocs: { flag: '--queue-docs <n>', env: null, type: integer(32), defaultHelp: '2000 with --quick, 20000 otherwise', help: 'documents of the queue-path and memory-growth runs' },
+  docs: { flag: '--docs <n>', env: null, type: integer(32), help: 'documents per throughput section' },
+  queueDocs: { flag: '--queue-docs <n>', env: null, type: integer(32), help: 'documents of the queue-path and memory-growth runs' },
   workerArgs: { flag: '--worker-args <flags>', env: null, type: words(/\s+/), help: 'flags for the benchmarked worker, e.g. "--max-batch-size 64 --intra-op-threads 2"' },
   skip: { flag: '--skip <sections>', env: null, type: words(/,/), help: 'comma-separated: naive, transformers-js, queue-path, memory, similarity, ceiling' },
   only: { flag: '--only <section>', env: null, type: oneOf(['ceiling']), help: 'run one section only: ceiling (the pipeline ceiling on a near-free model, ~1 minute with --quick)' },
-  ceilingDocs: { flag: '--ceiling-docs <n>', env: null, type: integer(64), defaultHelp: '5000 with --quick, 30000 otherwise', help: 'documents of each pipeline-ceiling run' },
+  ceilingDocs: { flag: '--ceiling-docs <n>', env: null, type: integer(64), help: 'documents of each pipeline-ceiling run' },
   ceilingRuns: { flag: '--ceiling-runs <list>', env: null, type: ceilingRuns, defaultHelp: '1,64; e.g. 1,64,64x2', help: 'pipeline-ceiling runs as docsPerJob[xWorkers], comma-separated' },
   baselineCli: { flag: '--baseline-cli <file>', env: null, type: text('a file path'), help: "another build's dist/cli/main.js (an earlier commit): the end-to-end section and each pipeline-ceiling run are also made with it, for before/after ratios in one run" },
   cpuProf: { flag: '--cpu-prof <dir>', env: null, type: text('a folder'), help: 'write a CPU profile of every pipeline-ceiling worker process into <dir> (node --cpu-prof)' },
@@ -301,18 +302,18 @@ export const BENCH = entries({
 
 export const CHAOS = entries({
   quick: { flag: '--quick', env: null, type: bool, default: false, help: '600 documents, 1 SIGKILL, 1 Redis restart, 1 pause (about a minute)' },
-  documents: { flag: '--documents <n>', env: null, type: integer(50), defaultHelp: '5000; 600 with --quick', help: 'good documents' },
-  workers: { flag: '--workers <n>', env: null, type: integer(2), defaultHelp: '3', help: 'worker processes' },
-  kills: { flag: '--kills <n>', env: null, type: integer(0), defaultHelp: '3; 1 with --quick', help: 'SIGKILLs shortly after a batch starts' },
+  documents: { flag: '--documents <n>', env: null, type: integer(50), help: 'good documents' },
+  workers: { flag: '--workers <n>', env: null, type: integer(2), help: 'worker processes' },
+  kills: { flag: '--kills <n>', env: null, type: integer(0), help: 'SIGKILLs shortly after a batch starts' },
   keep: { flag: '--keep', env: null, type: bool, default: false, help: 'keep the run folder (inputs, export, rejected lines)' },
 });
 
 export const SOAK = entries({
   short: { flag: '--short', env: null, type: bool, default: false, help: '20,000 documents under maxmemory 16mb (what npm test runs)' },
-  documents: { flag: '--documents <n>', env: null, type: integer(1), defaultHelp: '1000000; 20000 with --short', help: 'documents' },
-  maxmemory: { flag: '--maxmemory <size>', env: null, type: z.string().regex(/^\d+([kmg]b?)?$/i, { error: 'expected a redis-server size such as 256mb' }), defaultHelp: '256mb; 16mb with --short', help: 'redis-server maxmemory' },
-  docsPerJob: { flag: '--docs-per-job <n>', env: null, type: integer(1), defaultHelp: '64', help: 'documents per job' },
-  maxWaiting: { flag: '--max-waiting <n>', env: null, type: integer(1), defaultHelp: '200; 20 with --short', help: 'producer back-pressure, in waiting jobs' },
+  documents: { flag: '--documents <n>', env: null, type: integer(1), help: 'documents' },
+  maxmemory: { flag: '--maxmemory <size>', env: null, type: z.string().regex(/^\d+([kmg]b?)?$/i, { error: 'expected a redis-server size such as 256mb' }), help: 'redis-server maxmemory' },
+  docsPerJob: { flag: '--docs-per-job <n>', env: null, type: integer(1), help: 'documents per job' },
+  maxWaiting: { flag: '--max-waiting <n>', env: null, type: integer(1), help: 'producer back-pressure, in waiting jobs' },
 });
 
 /** --help text of an entry: its help, the default from the table, its variable. */

@@ -1,12 +1,18 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { parseConfig } from '../../shared/config.js';
-import { BENCH, schemaOf } from '../../shared/flags.js';
+import { BENCH, schemaOf, variant } from '../../shared/flags.js';
 import { renderSection, writeReport } from '../../bench/report.js';
-import { repoRoot, runBench } from '../../bench/run.js';
+import { BENCH_SIZES, repoRoot, runBench } from '../../bench/run.js';
 import { addFlags, pick, runCommand } from '../options.js';
 
-const BENCH_FLAGS = BENCH;
+const sized = (field: keyof typeof BENCH_SIZES.full) => `${BENCH_SIZES.quick[field]} with --quick, ${BENCH_SIZES.full[field]} otherwise`;
+const BENCH_FLAGS = {
+  ...BENCH,
+  docs: variant(BENCH.docs, { defaultHelp: sized('docs') }),
+  queueDocs: variant(BENCH.queueDocs, { defaultHelp: sized('queueDocs') }),
+  ceilingDocs: variant(BENCH.ceilingDocs, { defaultHelp: sized('ceilingDocs') }),
+};
 const benchSchema = schemaOf(BENCH_FLAGS);
 
 export function benchCommand(): Command {

@@ -10,7 +10,13 @@ import { CHAOS_FULL, CHAOS_QUICK, describeFault, runChaos } from '../../chaos/ru
 import { formatReport } from '../../chaos/report.js';
 import { addFlags, pick, runCommand } from '../options.js';
 
-const CHAOS_FLAGS = { ...CHAOS, json: variant(REPORT.json, { help: 'print the report as JSON' }) };
+const CHAOS_FLAGS = {
+  ...CHAOS,
+  documents: variant(CHAOS.documents, { defaultHelp: `${CHAOS_FULL.documents}; ${CHAOS_QUICK.documents} with --quick` }),
+  workers: variant(CHAOS.workers, { defaultHelp: `${CHAOS_FULL.workers}` }),
+  kills: variant(CHAOS.kills, { defaultHelp: `${CHAOS_FULL.kills}; ${CHAOS_QUICK.kills} with --quick` }),
+  json: variant(REPORT.json, { help: 'print the report as JSON' }),
+};
 const chaosSchema = schemaOf(CHAOS_FLAGS);
 
 export function chaosCommand(): Command {

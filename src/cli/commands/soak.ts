@@ -8,7 +8,16 @@ import { REPORT, SOAK, schemaOf, variant } from '../../shared/flags.js';
 import { formatSoak, runSoak, SOAK_FULL, SOAK_SHORT } from '../../bench/soak.js';
 import { addFlags, pick, runCommand } from '../options.js';
 
-const SOAK_FLAGS = { ...SOAK, json: variant(REPORT.json, { help: 'print the report as JSON' }) };
+const both = (field: 'documents' | 'maxmemory' | 'docsPerJob' | 'maxWaiting') =>
+  SOAK_FULL[field] === SOAK_SHORT[field] ? `${SOAK_FULL[field]}` : `${SOAK_FULL[field]}; ${SOAK_SHORT[field]} with --short`;
+const SOAK_FLAGS = {
+  ...SOAK,
+  documents: variant(SOAK.documents, { defaultHelp: both('documents') }),
+  maxmemory: variant(SOAK.maxmemory, { defaultHelp: both('maxmemory') }),
+  docsPerJob: variant(SOAK.docsPerJob, { defaultHelp: both('docsPerJob') }),
+  maxWaiting: variant(SOAK.maxWaiting, { defaultHelp: both('maxWaiting') }),
+  json: variant(REPORT.json, { help: 'print the report as JSON' }),
+};
 const soakSchema = schemaOf(SOAK_FLAGS);
 
 export function soakCommand(): Command {
