@@ -76,7 +76,7 @@ function entries<const S extends Record<string, Spec>>(specs: S): Entries<S> {
 }
 
 /** A variant of an entry for one command (another help text or range), the rest unchanged. */
-export function variant<E extends FlagEntry, const C extends Partial<Omit<FlagEntry, 'field' | 'env'>>>(entry: E, changes: C): Omit<E, keyof C> & C {
+export function variant<E extends FlagEntry, const C extends Partial<Omit<FlagEntry, 'field'>>>(entry: E, changes: C): Omit<E, keyof C> & C {
   return Object.freeze({ ...entry, ...changes });
 }
 

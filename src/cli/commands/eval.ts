@@ -18,6 +18,8 @@ const EVAL_FLAGS = {
   docsPerJob: variant(PIPELINE.docsPerJob, { defaultHelp: '1' }),
   ...INPUT, ...CONNECTION, ...EVAL_WORKER,
   model: variant(WORKER.model, { required: false, help: 'sentiment ONNX model file or folder', defaultHelp: 'models/roberta-sequence-classification-9 if fetched, else a generated test model' }),
+  // Several workers in one process, each its own server: any free port, whatever RB_METRICS_PORT a worker host sets.
+  metricsPort: variant(WORKER.metricsPort, { default: 0, env: undefined }),
 };
 const evalSchema = schemaOf(EVAL_FLAGS);
 
@@ -28,7 +30,7 @@ export function evalCommand(): Command {
   cmd.action((opts: Record<string, unknown>) =>
     runCommand(async () => {
       // Every flag checked before anything starts (a default model may be generated next).
-      const given = { ...pick(opts, EVAL_FLAGS), metricsPort: opts.metricsPort ?? 0 };
+      const given = pick(opts, EVAL_FLAGS);
       const c = parseConfig(evalSchema, given);
       let model = c.model;
       let generated = false;

@@ -25,7 +25,12 @@ function printSummary(s: RunSummary): void {
 }
 
 /** No --model: the zoo model if fetched, else a generated one (model/quickstart.ts). */
-const RUN_WORKER = { ...WORKER, model: variant(WORKER.model, { required: false, help: 'ONNX model file or folder', defaultHelp: 'models/<zoo model> if fetched, else a generated test model' }) };
+const RUN_WORKER = {
+  ...WORKER,
+  model: variant(WORKER.model, { required: false, help: 'ONNX model file or folder', defaultHelp: 'models/<zoo model> if fetched, else a generated test model' }),
+  // Several workers in one process, each its own server: any free port, whatever RB_METRICS_PORT a worker host sets.
+  metricsPort: variant(WORKER.metricsPort, { default: 0, env: undefined }),
+};
 const RUN_FLAGS = { ...PIPELINE, ...INPUT, ...CONNECTION, ...RUN_WORKER };
 const runSchema = schemaOf(RUN_FLAGS);
 
@@ -37,7 +42,7 @@ export function runCommandDef(): Command {
   cmd.action((input: string, opts: Record<string, unknown>) =>
     runCommand(async () => {
       // Every flag checked before anything starts (a default model may be generated next).
-      const given = { ...pick(opts, RUN_FLAGS), metricsPort: opts.metricsPort ?? 0 };
+      const given = pick(opts, RUN_FLAGS);
       const c = parseConfig(runSchema, given);
       const explicit = givenFields(runSchema, given);
       let model = c.model;
