@@ -33,7 +33,7 @@ import { bullConnection, checkEvictionPolicy, connect, DEFAULT_REDIS_URL, redact
 import type { DocJobData, DocumentInput } from '../shared/types.js';
 import type { ReadItem, ReaderStats } from './document.js';
 import { ErrorsFile, type RejectedLine } from './errors-file.js';
-import { INPUT, PACKED_DOCS_PER_JOB, PRODUCER } from '../shared/flags.js';
+import { INPUT, PACKED_DOCS_PER_JOB, PRODUCER, REDIS_WAIT_MS } from '../shared/flags.js';
 import { invalidIdReason, jobIdForDocument, jobIdForPack } from './job-id.js';
 import { readFile, type ReaderOptions } from './readers.js';
 
@@ -61,7 +61,7 @@ export const ENQUEUE_DEFAULTS = {
   /** Poll interval of the waiting count while paused by backpressure, in ms. */
   backpressurePollMs: 500,
   /** How long to wait for Redis at start, in ms. */
-  redisWaitMs: 60_000,
+  redisWaitMs: REDIS_WAIT_MS.default,
 } as const;
 
 export interface EnqueueProgress {

@@ -81,6 +81,8 @@ export function variant<E extends FlagEntry, const C extends Partial<Omit<FlagEn
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** How long a command waits for Redis at start (ms) without --redis-wait-ms; `status` answers sooner. */
+export const REDIS_WAIT_MS = { default: 60_000, status: 10_000 } as const;
 
 // Sizes whose literals other modules read (ENQUEUE_DEFAULTS, the worker's window).
 /** Jobs held per max-batch-size when --concurrency is 0: the batcher's sorting window. */
@@ -98,7 +100,7 @@ export const CONNECTION = entries({
    * How long a command waits for Redis at start (backoff 250, 500, 1000, 2000, 4000, then 5000 ms)
    * before E_REDIS_UNREACHABLE; unset: 60 s, 10 s for `status`. Refused credentials fail at once.
    */
-  redisWaitMs: { flag: '--redis-wait-ms <ms>', type: integer(0, 3_600_000), defaultHelp: '60000; status 10000', help: 'wait this long for Redis at start, then fail with E_REDIS_UNREACHABLE' },
+  redisWaitMs: { flag: '--redis-wait-ms <ms>', type: integer(0, 3_600_000), defaultHelp: `${REDIS_WAIT_MS.default}; status ${REDIS_WAIT_MS.status}`, help: 'wait this long for Redis at start, then fail with E_REDIS_UNREACHABLE' },
   // Self-signed test servers only; never the default.
   redisTlsInsecure: { flag: '--redis-tls-insecure', env: 'REDIS_TLS_INSECURE', type: bool, default: false, help: 'rediss://: do not verify the server certificate (self-signed test servers only)' },
   // A private CA verifies the server without turning verification off.

@@ -13,7 +13,7 @@ import { canConnect, freePort } from './ports.js';
 import { RobertaBatchError } from './errors.js';
 import { logger } from './logger.js';
 
-import { DEFAULT_REDIS_URL } from './flags.js';
+import { DEFAULT_REDIS_URL, REDIS_WAIT_MS } from './flags.js';
 
 export { DEFAULT_REDIS_URL };
 
@@ -272,7 +272,7 @@ const AUTH_FAILURE = /^(WRONGPASS|NOAUTH|NOPERM)\b|invalid (username-)?password/
  * no stack traces: an unreachable Redis is an operational state, not a crash.
  * Refused credentials (WRONGPASS, NOAUTH) fail at once with E_REDIS_AUTH.
  */
-export async function waitForRedis(url: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForRedis(url: string, timeoutMs: number = REDIS_WAIT_MS.default): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const log = logger();
   for (let attempt = 1; ; attempt++) {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { Queue } from 'bullmq';
 import { connectionSchema, givenFields, parseConfig } from '../../shared/config.js';
-import { CONNECTION, REPORT, STATUS, schemaOf } from '../../shared/flags.js';
+import { CONNECTION, REDIS_WAIT_MS, REPORT, STATUS, schemaOf } from '../../shared/flags.js';
 import { RobertaBatchError } from '../../shared/errors.js';
 import { bullConnection, connect, waitForRedis } from '../../shared/redis.js';
 import { listActiveRuns } from '../../shared/active-runs.js';
@@ -37,7 +37,7 @@ export function statusCommand(): Command {
       const own = parseConfig(statusSchema, pick(opts, { ...STATUS, json: REPORT.json }));
       const given = pick(opts, CONNECTION);
       let c = parseConfig(connectionSchema, given);
-      await waitForRedis(c.redisUrl, c.redisWaitMs ?? 10_000);
+      await waitForRedis(c.redisUrl, c.redisWaitMs ?? REDIS_WAIT_MS.status);
       const redis = connect(c.redisUrl);
       await redis.connect();
       // No queue named: a `run` in progress (each uses a queue of its own) is what the user means.
