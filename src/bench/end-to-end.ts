@@ -19,6 +19,8 @@ import { WorkerProcess } from './worker-process.js';
 
 export interface EndToEndOptions {
   redisUrl: string;
+  /** The CLI whose worker is measured (default this build's; bench --baseline-cli another's). */
+  cli?: string;
   model: string;
   tokenizerDir: string;
   docs: BenchDoc[];
@@ -58,7 +60,7 @@ export async function measureEndToEnd(o: EndToEndOptions): Promise<EndToEndResul
     await queue.pause();
     const enq = await enqueueDocuments(o.docs, { redisUrl: o.redisUrl, queue: name, docsPerJob: o.docsPerJob ?? 1, runId: name, maxWaiting: 10_000_000, logger: quiet });
     if (enq.enqueued !== o.docs.length) throw new Error(`enqueued ${enq.enqueued} of ${o.docs.length} documents (rejected ${enq.rejected})`);
-    worker = await WorkerProcess.start(['--redis-url', o.redisUrl, '--queue', name, '--model', o.model, '--tokenizer', o.tokenizerDir, ...(o.workerArgs ?? [])]);
+    worker = await WorkerProcess.start(['--redis-url', o.redisUrl, '--queue', name, '--model', o.model, '--tokenizer', o.tokenizerDir, ...(o.workerArgs ?? [])], undefined, undefined, o.cli);
     const before = await worker.metrics(); // also resets the event-loop histogram
     let rssAt: number | undefined;
     let seen = 0;

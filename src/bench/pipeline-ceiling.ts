@@ -133,8 +133,8 @@ class LineCounter {
 }
 
 /** `roberta-batch results --follow` as its own process, ready once it logged that it exports. */
-async function startExporter(redisUrl: string, queue: string, out: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cliEntry(), 'results', '--follow', '--redis-url', redisUrl, '--queue', queue, '--out', out], {
+async function startExporter(redisUrl: string, queue: string, out: string, cli: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [cli, 'results', '--follow', '--redis-url', redisUrl, '--queue', queue, '--out', out], {
     env: { ...process.env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -162,7 +162,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOptions, docsPerJob: number, workers: number): Promise<PipelineRun> {
+export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOptions, docsPerJob: number, workers: number, cli = cliEntry()): Promise<PipelineRun> {
   const name = benchQueueName(`ceiling${docsPerJob}x${workers}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-ceiling-'));
   const out = path.join(dir, 'out.jsonl');
@@ -175,8 +175,8 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
     if (enq.enqueued !== o.docs.length) throw new Error(`enqueued ${enq.enqueued} of ${o.docs.length} documents (rejected ${enq.rejected})`);
     const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
     const args = ['--redis-url', redisUrl, '--queue', name, '--model', o.model, '--tokenizer', o.tokenizerDir, ...(o.workerArgs ?? [])];
-    for (let i = 0; i < workers; i++) procs.push(await WorkerProcess.start([...args, '--worker-id', `ceiling-${i}`], 120_000, nodeArgs));
-    exporter = await startExporter(redisUrl, name, out);
+    for (let i = 0; i < workers; i++) procs.push(await WorkerProcess.start([...args, '--worker-id', `ceiling-${i}`], 120_000, nodeArgs, cli));
+    exporter = await startExporter(redisUrl, name, out, cli);
     const lines = new LineCounter(out);
     const errors = new LineCounter(out.replace(/\.jsonl$/, '.errors.jsonl'));
     const before = await Promise.all(procs.map((p) => p.metrics()));
@@ -235,16 +235,9 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
     const runs: PipelineRun[] = [];
     for (const [k, w] of o.runs ?? [[1, 1], [64, 1]]) {
       if (o.baselineCli) {
-        const saved = process.env.ROBERTA_BATCH_BENCH_CLI;
-        process.env.ROBERTA_BATCH_BENCH_CLI = o.baselineCli;
-        try {
-          const b = { ...(await measurePipelineRun(redis.url, { ...o, cpuProfDir: undefined }, k, w)), build: 'baseline' as const };
-          runs.push(b);
-          log(`  pipeline ceiling (baseline build): ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(b.docsPerSecond)} docs/s, worker ${b.workerCpuUsPerDoc?.toFixed(0)} µs/doc (load ${b.load})`);
-        } finally {
-          if (saved === undefined) delete process.env.ROBERTA_BATCH_BENCH_CLI;
-          else process.env.ROBERTA_BATCH_BENCH_CLI = saved;
-        }
+        const b = { ...(await measurePipelineRun(redis.url, { ...o, cpuProfDir: undefined }, k, w, o.baselineCli)), build: 'baseline' as const };
+        runs.push(b);
+        log(`  pipeline ceiling (baseline build): ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(b.docsPerSecond)} docs/s, worker ${b.workerCpuUsPerDoc?.toFixed(0)} µs/doc (load ${b.load})`);
       }
       const r = await measurePipelineRun(redis.url, o, k, w);
       runs.push(r);

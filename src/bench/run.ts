@@ -111,13 +111,20 @@ function row(key: string, label: string, t: Throughput, extra: Partial<BenchRow>
   };
 }
 
+/** Sample sizes of `bench --quick` and of a full run (documents per section). */
+export const BENCH_SIZES = {
+  quick: { docs: 256, queueDocs: 2000, ceilingDocs: 5000 },
+  full: { docs: 2000, queueDocs: 20_000, ceilingDocs: 30_000 },
+} as const;
+
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const started = performance.now();
   const root = repoRoot();
   const skip = new Set(opts.skip ?? []);
-  const n = opts.docs ?? (opts.quick ? 256 : 2000);
-  const queueDocs = opts.queueDocs ?? (opts.quick ? 2000 : 20_000);
+  const sizes = opts.quick ? BENCH_SIZES.quick : BENCH_SIZES.full;
+  const n = opts.docs ?? sizes.docs;
+  const queueDocs = opts.queueDocs ?? sizes.queueDocs;
   const preset = opts.preset ?? 'base';
   const workerArgs = opts.workerArgs ?? [];
   const machine = describeMachine();
@@ -125,7 +132,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   log(`bench ${opts.quick ? 'quick' : 'full'} ${opts.precision}: ${machine.cpuModel}, ${machine.cores} cores, load ${loadAtStart.join(' ')}`);
 
   const modelLog = (l: string) => log(`  ${l}`);
-  const ceilingDocs = opts.ceilingDocs ?? (opts.quick ? 5000 : 30_000);
+  const ceilingDocs = opts.ceilingDocs ?? sizes.ceilingDocs;
   const pipelineCeiling = async (): Promise<PipelineCeilingResult> => {
     const c = loadCorpus(root, ceilingDocs);
     log(`  pipeline ceiling: ${ceilingDocs} documents from ${c.description}, micro model (1 layer, hidden 8)`);
@@ -144,7 +151,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       pipelineCeiling: pc, notes: [],
     };
   }
-  const redis = await ensureRedis(opts.redisUrl ?? process.env.REDIS_URL);
+  const redis = await ensureRedis(opts.redisUrl);
   const model = await benchModel(root, preset, 'sequence-classification', opts.precision, modelLog);
   const corpus = loadCorpus(root, Math.max(n, queueDocs));
   const docs = corpus.docs.slice(0, n);
@@ -185,16 +192,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     let e2eBaseline: BenchRow | undefined;
     if (opts.baselineCli) {
       // The same measurement with an older build's worker, right after: before/after in one run.
-      const saved = process.env.ROBERTA_BATCH_BENCH_CLI;
-      process.env.ROBERTA_BATCH_BENCH_CLI = opts.baselineCli;
-      try {
-        const eb = await measureEndToEnd({ redisUrl: redis.url, model, tokenizerDir: corpus.tokenizerDir, docs, usefulTokens: enc.usefulTokens, workerArgs, label: 'e2e-baseline' });
-        e2eBaseline = done(row('e2e-baseline', `(b) baseline build (${opts.baselineCli}) end to end`, eb, { peakRssBytes: eb.workerPeakRssBytes, eventLoopDelayP99Ms: eb.eventLoopDelayP99Ms }));
-        result.rows.push(e2eBaseline);
-      } finally {
-        if (saved === undefined) delete process.env.ROBERTA_BATCH_BENCH_CLI;
-        else process.env.ROBERTA_BATCH_BENCH_CLI = saved;
-      }
+      const eb = await measureEndToEnd({ cli: opts.baselineCli, redisUrl: redis.url, model, tokenizerDir: corpus.tokenizerDir, docs, usefulTokens: enc.usefulTokens, workerArgs, label: 'e2e-baseline' });
+      e2eBaseline = done(row('e2e-baseline', `(b) baseline build (${opts.baselineCli}) end to end`, eb, { peakRssBytes: eb.workerPeakRssBytes, eventLoopDelayP99Ms: eb.eventLoopDelayP99Ms }));
+      result.rows.push(e2eBaseline);
     }
     if (longDocs) {
       result.memory.largestBatchPeakRssBytes = e2e.largestBatchPeakRssBytes;

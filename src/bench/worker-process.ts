@@ -10,10 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { processMemory } from './machine.js';
 import { LOG_EVENT, parseLogLine } from '../worker/worker-events.js';
 
-/** dist/cli/main.js, also when the harness itself runs from the TypeScript sources (tests); ROBERTA_BATCH_BENCH_CLI overrides it. */
+/** dist/cli/main.js, also when the harness itself runs from the TypeScript sources (tests). */
 export function cliEntry(): string {
-  // Another build's CLI (an older commit's dist/): before/after comparisons in one run.
-  if (process.env.ROBERTA_BATCH_BENCH_CLI) return process.env.ROBERTA_BATCH_BENCH_CLI;
   const here = fileURLToPath(import.meta.url);
   const sibling = path.join(path.dirname(here), '../cli/main.js');
   if (existsSync(sibling)) return sibling;
@@ -62,9 +60,12 @@ export class WorkerProcess {
     this.#exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
   }
 
-  /** Spawns `node <nodeArgs> roberta-batch worker <args>` and resolves once it logged its ready event (worker-events.ts). */
-  static async start(args: string[], timeoutMs = 120_000, nodeArgs: string[] = []): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, [...nodeArgs, cliEntry(), 'worker', '--metrics-port', '0', '--skip-hash', ...args], {
+  /**
+   * Spawns `node <nodeArgs> <cli> worker <args>` and resolves once it logged its ready event (worker-events.ts).
+   * `cli`: another build's dist/cli/main.js (bench --baseline-cli) for before/after in one run.
+   */
+  static async start(args: string[], timeoutMs = 120_000, nodeArgs: string[] = [], cli = cliEntry()): Promise<WorkerProcess> {
+    const child = spawn(process.execPath, [...nodeArgs, cli, 'worker', '--metrics-port', '0', '--skip-hash', ...args], {
       env: { ...process.env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -7,7 +7,9 @@
  * parquet-wasm...); `--help` without a command loads them all to list them.
  */
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import { OUTPUT } from '../shared/flags.js';
+import { addFlags, exitTwoOnUsageErrors } from './flag-options.js';
 import type { OutputFlags } from './output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,10 +37,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 const program = new Command('roberta-batch')
   .description('Bulk RoBERTa inference (sentiment, embeddings) over Redis/BullMQ with dynamic batching on onnxruntime')
   .version(pkg.version)
-  .addOption(new Option('--log-format <format>', 'auto: human lines on a terminal, JSON lines elsewhere and in Kubernetes pods | json | pretty [env RB_LOG_FORMAT]'))
-  .option('-q, --quiet', 'only the summary and errors')
-  .option('-v, --verbose', 'debug logs (LOG_LEVEL=debug)')
   .showHelpAfterError();
+addFlags(program, OUTPUT);
 
 const args = process.argv.slice(2);
 const named = args.find((a) => Object.hasOwn(COMMANDS, a));
@@ -49,11 +49,16 @@ if (!versionOnly) {
     program.addCommand(cmd.configureHelp({ showGlobalOptions: true }));
   }
 }
-program.hook('preAction', async () => {
+// Unknown options, missing arguments: exit 2 like any invalid configuration, in every command.
+exitTwoOnUsageErrors(program);
+program.hook('preAction', async (_program, action) => {
   const { configureOutput } = await import('./output.js');
   const { runCommand } = await import('./options.js');
   try {
     configureOutput(program.opts<OutputFlags>());
+    // rediss:// settings of every connection the command opens (flags or REDIS_TLS_* variables).
+    const { configureRedisTlsFrom } = await import('./redis-tls.js');
+    configureRedisTlsFrom(action.opts());
   } catch (err) {
     await runCommand(() => Promise.reject(err));
   }

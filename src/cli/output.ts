@@ -4,33 +4,31 @@
  */
 import { createLogger, logger, resolveLogFormat, setLogger, type LogFormat } from '../shared/logger.js';
 import { Progress } from '../shared/progress.js';
-import { E } from '../shared/errors.js';
+import { configError, parseConfig } from '../shared/config.js';
+import { OUTPUT, schemaOf } from '../shared/flags.js';
+
+const outputSchema = schemaOf(OUTPUT);
 
 let format: LogFormat = 'json';
 let quiet = false;
 
 export interface OutputFlags {
   logFormat?: string;
+  logLevel?: string;
   quiet?: boolean;
   verbose?: boolean;
 }
 
 /** Called once before a command runs. Child processes (supervised workers) inherit the choice. */
 export function configureOutput(flags: OutputFlags): void {
-  const wanted = flags.logFormat ?? process.env.RB_LOG_FORMAT ?? 'auto';
-  if (!['auto', 'json', 'pretty'].includes(wanted)) {
-    throw E.CONFIG(`invalid configuration:\n  --log-format (RB_LOG_FORMAT) "${wanted}": expected auto, json or pretty`, {
-      hint: 'run the command with --help to see every option',
-    });
-  }
-  if (flags.quiet && flags.verbose) {
-    throw E.CONFIG('invalid configuration:\n  --quiet and --verbose: give one of them', { hint: 'run the command with --help to see every option' });
-  }
-  format = resolveLogFormat(wanted);
-  quiet = flags.quiet === true;
-  const level = flags.quiet ? 'error' : flags.verbose ? 'debug' : undefined;
+  const c = parseConfig(outputSchema, { ...flags });
+  if (c.quiet && c.verbose) throw configError(['--quiet and --verbose: give one of them']);
+  format = resolveLogFormat(c.logFormat);
+  quiet = c.quiet;
+  const level = c.quiet ? 'error' : c.verbose ? 'debug' : c.logLevel;
+  // Inherited by child processes (supervised workers, bench and chaos workers): the same choice.
   process.env.RB_LOG_FORMAT = format;
-  if (level) process.env.LOG_LEVEL = level;
+  process.env.LOG_LEVEL = level;
   setLogger(createLogger({ format, level }));
 }
 

@@ -126,12 +126,12 @@ export function getModel(name: string): ModelEntry {
 }
 
 /**
- * The URL of a remote file. Precedence: the `baseUrl` argument, then $ROBERTA_BATCH_MODEL_MIRROR,
- * then the source's default base. A base may carry a path prefix (`https://mirror.local/models`);
+ * The URL of a remote file: from `baseUrl` (the CLI passes --base-url or
+ * $ROBERTA_BATCH_MODEL_MIRROR, src/shared/flags.ts), else the source's default base. A base may carry a path prefix (`https://mirror.local/models`);
  * trailing slashes are ignored.
  */
-export function resolveUrl(file: RemoteFile, baseUrl?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const override = baseUrl ?? nonEmpty(env[MODEL_MIRROR_ENV]);
+export function resolveUrl(file: RemoteFile, baseUrl?: string): string {
+  const override = nonEmpty(baseUrl);
   const base = override ?? DEFAULT_BASE_URLS[file.source];
   let parsed: URL;
   try {

@@ -79,7 +79,7 @@ export async function reconcile(input: string, opts: ReconcileOptions = {}): Pro
   if (input === '-') {
     throw E.CONFIG('reconcile reads its input twice and cannot read stdin', { hint: 'pass the input file that was enqueued' });
   }
-  const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const redisUrl = opts.redisUrl ?? DEFAULT_REDIS_URL;
   const queueName = opts.queue ?? DEFAULT_QUEUE;
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
   const chunkSize = opts.chunkSize ?? 1_000;

@@ -40,6 +40,8 @@ import { checkDocument } from './document-limits.js';
 import { newCounts, progressOf, summarize, type EnqueueCounts, type EnqueueProgress, type EnqueueSummary } from './enqueue-summary.js';
 import { ErrorsFile, type RejectedLine } from './errors-file.js';
 import { Packer, type PendingJob } from './packer.js';
+import { INPUT, PACKED_DOCS_PER_JOB, PRODUCER, REDIS_WAIT_MS } from '../shared/flags.js';
+import { invalidIdReason, jobIdForDocument, jobIdForPack } from './job-id.js';
 import { readFile, type ReaderOptions } from './readers.js';
 
 export type { EnqueueProgress, EnqueueSummary } from './enqueue-summary.js';
@@ -50,8 +52,8 @@ export const DOC_JOB_NAME = 'docs';
 export const ENQUEUE_DEFAULTS = {
   queue: DEFAULT_QUEUE,
   prefix: DEFAULT_PREFIX,
-  chunkSize: 1_000,
-  maxWaiting: 100_000,
+  chunkSize: PRODUCER.chunkSize.default,
+  maxWaiting: PRODUCER.maxWaiting.default,
   /** Library callers (enqueueDocuments/enqueueFile) get one document per job unless they ask. */
   docsPerJob: 1,
   /**
@@ -62,17 +64,17 @@ export const ENQUEUE_DEFAULTS = {
    * 256; Redis 187, 100, 96, 96 us. 64 takes nearly all of the gain; larger packs add little
    * and redo more work when a pack is retried. docs/BENCHMARKS.md.
    */
-  fileDocsPerJob: 64,
-  maxDocBytes: 1024 * 1024,
-  maxJobBytes: 2 * 1024 * 1024,
+  fileDocsPerJob: PACKED_DOCS_PER_JOB,
+  maxDocBytes: PRODUCER.maxDocBytes.default,
+  maxJobBytes: INPUT.maxJobBytes.default,
   /** Poll interval of the waiting count while paused by backpressure, in ms. */
   backpressurePollMs: 500,
   /** How long to wait for Redis at start, in ms. */
-  redisWaitMs: 60_000,
+  redisWaitMs: REDIS_WAIT_MS.default,
 } as const;
 
 export interface EnqueueOptions {
-  /** Default: $REDIS_URL, else redis://127.0.0.1:6379. */
+  /** Default: redis://127.0.0.1:6379 (the CLI passes REDIS_URL from its configuration). */
   redisUrl?: string;
   queue?: string;
   prefix?: string;
@@ -166,7 +168,7 @@ export class DocumentProducer {
       throw E.CONFIG('jobOptions.jobId cannot be set', { hint: 'job ids are derived from document ids' });
     }
     this.#o = {
-      redisUrl: opts.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      redisUrl: opts.redisUrl ?? DEFAULT_REDIS_URL,
       queue: opts.queue ?? d.queue,
       prefix: opts.prefix ?? d.prefix,
       chunkSize: opts.chunkSize ?? d.chunkSize,

@@ -17,7 +17,8 @@ export type LogFormat = 'json' | 'pretty';
  * JSON lines because their stderr is no terminal; `docker run -it` is a person at a terminal.
  */
 export function resolveLogFormat(
-  wanted: string | undefined = process.env.RB_LOG_FORMAT,
+  wanted: string | undefined = 'auto',
+  // Not configuration: where the process runs (every Kubernetes pod has it).
   env: NodeJS.ProcessEnv = process.env,
   stderrIsTTY: boolean = process.stderr.isTTY === true,
 ): LogFormat {
@@ -54,7 +55,8 @@ export function createLogger(opts: { level?: string; name?: string; format?: Log
   return pino(
     {
       name: opts.name ?? 'roberta-batch',
-      level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+      // The CLI passes --log-level / LOG_LEVEL (src/shared/flags.ts OUTPUT).
+      level: opts.level ?? 'info',
       base: { pid: process.pid },
       // Defence in depth: if a document object is ever passed to a log call, its text is dropped.
       redact: { paths: REDACT, censor: '[redacted]' },

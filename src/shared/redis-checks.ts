@@ -2,6 +2,7 @@
  * Start-up checks of a Redis: it answers (with backoff while it comes up), the credentials are
  * accepted, and it will not evict keys (BullMQ loses jobs when it does).
  */
+import { REDIS_WAIT_MS } from './flags.js';
 import { Cluster, type Redis } from 'ioredis';
 import { E } from './errors.js';
 import { logger } from './logger.js';
@@ -18,7 +19,7 @@ const AUTH_FAILURE = /^(WRONGPASS|NOAUTH|NOPERM)\b|invalid (username-)?password/
  * no stack traces: an unreachable Redis is an operational state, not a crash.
  * Refused credentials (WRONGPASS, NOAUTH) fail at once with E_REDIS_AUTH.
  */
-export async function waitForRedis(url: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForRedis(url: string, timeoutMs: number = REDIS_WAIT_MS.default): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const log = logger();
   for (let attempt = 1; ; attempt++) {

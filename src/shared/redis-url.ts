@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { RedisOptions } from 'ioredis';
 import { E } from './errors.js';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+import { DEFAULT_REDIS_URL } from './flags.js';
+
+export { DEFAULT_REDIS_URL };
 
 export interface RedisNode {
   host: string;
@@ -57,20 +59,34 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-function tlsOptions(servername: string | undefined): NonNullable<RedisOptions['tls']> {
-  const tls: NonNullable<RedisOptions['tls']> = {
-    // Self-signed test servers: REDIS_TLS_INSECURE=1. Never the default.
-    rejectUnauthorized: process.env.REDIS_TLS_INSECURE !== '1',
-  };
+/** TLS settings of rediss:// connections, from --redis-tls-ca / REDIS_TLS_CA and --redis-tls-insecure / REDIS_TLS_INSECURE. */
+export interface RedisTlsSettings {
+  /** PEM file of a private CA: verifies the server without turning verification off. */
+  ca?: string;
+  /** Self-signed test servers only. Never the default. */
+  insecure?: boolean;
+}
+
+let tlsSettings: RedisTlsSettings = {};
+
+/**
+ * Called once by the CLI with the validated configuration (src/cli/redis-tls.ts); library
+ * callers may call it too. A setting of the process rather than a parameter of every
+ * connect(url): every connection of a process talks to the same Redis deployment.
+ */
+export function configureRedisTls(settings: RedisTlsSettings): void {
+  tlsSettings = { ...settings };
+}
+
+export function tlsOptions(servername: string | undefined, settings: RedisTlsSettings = tlsSettings): NonNullable<RedisOptions['tls']> {
+  const tls: NonNullable<RedisOptions['tls']> = { rejectUnauthorized: settings.insecure !== true };
   if (servername) tls.servername = servername;
-  // A private CA (PEM file) verifies the server without turning verification off.
-  const caFile = process.env.REDIS_TLS_CA;
-  if (caFile) {
+  if (settings.ca) {
     try {
-      tls.ca = readFileSync(caFile);
+      tls.ca = readFileSync(settings.ca);
     } catch (err) {
-      throw E.CONFIG(`REDIS_TLS_CA "${caFile}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-        hint: 'set REDIS_TLS_CA to the PEM file of the CA that signed the Redis server certificate',
+      throw E.CONFIG(`REDIS_TLS_CA "${settings.ca}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        hint: 'set REDIS_TLS_CA (or --redis-tls-ca) to the PEM file of the CA that signed the Redis server certificate',
         cause: err,
       });
     }

@@ -5,8 +5,8 @@
  */
 import os from 'node:os';
 import type { ScaleOutConfig, WorkerConfig } from '../shared/config.js';
-import { envName } from '../shared/config.js';
-import { E } from '../shared/errors.js';
+import { configError } from '../shared/config.js';
+import { ALL_FLAGS, SCALE_OUT, WORKER, longFlag } from '../shared/flags.js';
 
 /** Set in every supervised process: it then reports to its supervisor and never supervises. */
 export const SUPERVISED_ENV = 'RB_SUPERVISED';
@@ -15,8 +15,8 @@ export const WORKER_PROCESS_ENV = 'RB_WORKER_PROCESS';
 
 /** Flags every child gets from the supervisor instead of from the user. */
 const PER_PROCESS_FIELDS = ['device', 'intraOpThreads', 'metricsPort', 'metricsHost', 'workerId'];
-/** Supervisor settings: removed from the children's environment so that none of them recurses. */
-const SCALE_OUT_FIELDS = ['gpus', 'processes', 'threadsPerProcess', 'restartBackoffMs', 'maxStartFailures', 'ui', 'uiWrite'];
+/** Supervisor settings' variables: removed from the children's environment so that none of them recurses. */
+const SCALE_OUT_VARIABLES = Object.values(SCALE_OUT).map((e) => e.env).filter((v): v is string => v !== undefined);
 
 export interface ChildSpec {
   index: number;
@@ -27,35 +27,35 @@ export interface ChildSpec {
 }
 
 function flagOf(field: string): string {
-  return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return longFlag(ALL_FLAGS[field]);
 }
 
+const given = (env: NodeJS.ProcessEnv, variable: string | undefined) => variable !== undefined && !!env[variable];
+
 /**
- * `given`: the connection and worker flags exactly as the user passed them (defaults and
+ * `flags`: the connection and worker flags exactly as the user passed them (defaults and
  * environment are left to each child, which inherits the environment and validates the same
  * way). `config`: the same, validated, so that a bad flag fails once, in the supervisor.
  */
-export function childSpecs(given: Record<string, unknown>, config: WorkerConfig, scale: ScaleOutConfig, env: NodeJS.ProcessEnv = process.env): ChildSpec[] {
+export function childSpecs(flags: Record<string, unknown>, config: WorkerConfig, scale: ScaleOutConfig, env: NodeJS.ProcessEnv = process.env): ChildSpec[] {
   const gpus = scale.gpus;
   const count = gpus?.length ?? scale.processes ?? 1;
-  if (gpus && config.device.kind === 'cpu' && (given.device !== undefined || env[envName('device')])) {
-    throw E.CONFIG('invalid configuration:\n  --device "cpu": --gpus runs one process per GPU on CUDA; use --device cuda (the default with --gpus) or auto, or --processes N for CPU', {
-      hint: 'run the command with --help to see every option',
-    });
+  if (gpus && config.device.kind === 'cpu' && (flags.device !== undefined || given(env, WORKER.device.env))) {
+    throw configError(['--device "cpu": --gpus runs one process per GPU on CUDA; use --device cuda (the default with --gpus) or auto, or --processes N for CPU']);
   }
   // Without --threads-per-process, N processes share the cores: onnxruntime's default of one
   // thread per core in each process would run N x cores threads and thrash (2 cores, 2
   // processes: 1 thread each). An explicit --intra-op-threads still wins.
-  const userThreads = given.intraOpThreads !== undefined || env[envName('intraOpThreads')] ? config.intraOpThreads : undefined;
+  const userThreads = flags.intraOpThreads !== undefined || given(env, WORKER.intraOpThreads.env) ? config.intraOpThreads : undefined;
   const threads = scale.threadsPerProcess ?? userThreads ?? Math.max(1, Math.floor(os.availableParallelism() / count));
   const common: string[] = [];
-  for (const [field, value] of Object.entries(given)) {
+  for (const [field, value] of Object.entries(flags)) {
     if (PER_PROCESS_FIELDS.includes(field) || value === undefined || value === false) continue;
     if (value === true) common.push(flagOf(field));
     else common.push(flagOf(field), Array.isArray(value) ? value.join(',') : String(value));
   }
   const childEnv: NodeJS.ProcessEnv = { ...env };
-  for (const field of SCALE_OUT_FIELDS) delete childEnv[envName(field)];
+  for (const variable of SCALE_OUT_VARIABLES) delete childEnv[variable];
 
   return Array.from({ length: count }, (_, index) => {
     const gpu = gpus?.[index];
@@ -63,7 +63,7 @@ export function childSpecs(given: Record<string, unknown>, config: WorkerConfig,
     const device = gpu === undefined ? undefined : config.device.kind === 'auto' ? 'auto:0' : 'cuda:0';
     const args = [
       'worker', ...common,
-      ...(device ? ['--device', device] : given.device !== undefined ? ['--device', String(given.device)] : []),
+      ...(device ? ['--device', device] : flags.device !== undefined ? ['--device', String(flags.device)] : []),
       '--intra-op-threads', String(threads),
       // Children serve /metrics on any free port of the loopback: only the supervisor's
       // server is meant to be scraped, and it reaches them there.

@@ -21,6 +21,7 @@ import { failedMarker, okMarker, type MarkerWrite } from '../shared/done-markers
 import { isOomError, oomState, OomReporter, retryOnOom } from '../shared/redis-oom.js';
 import { Bookkeeper } from './bookkeeping.js';
 import type { WorkerConfig } from '../shared/config.js';
+import { WINDOW_FACTOR } from '../shared/flags.js';
 import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
 import type { InferenceBackend } from './backend.js';
 import { DynamicBatcher } from './batcher.js';
@@ -285,7 +286,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
       connection,
       prefix: c.prefix,
       autorun: false,
-      concurrency: c.concurrency || 32 * c.maxBatchSize,
+      concurrency: c.concurrency || WINDOW_FACTOR * c.maxBatchSize,
       lockDuration: c.lockDurationMs,
       stalledInterval: c.stalledIntervalMs,
       maxStalledCount: c.maxStalledCount,

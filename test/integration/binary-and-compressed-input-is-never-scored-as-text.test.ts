@@ -13,7 +13,7 @@ import { enqueueFile } from '../../src/producer/enqueue.js';
 import { FIXTURE_TOKENIZER, runCli } from '../helpers/cli.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
-import { useTestQueue } from '../helpers/test-queue.js';
+import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-binary-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,7 +64,7 @@ it('suggests --encoding latin1 only for lines that look like text', async () => 
     Buffer.from([0x7b, 0x01, 0x02, 0xff, 0xfe, 0x03, 0x7d, 0x0a]),
   ]));
   const errorsOut = path.join(dir, 'mixed.errors.jsonl');
-  const s = await enqueueFile(file, { queue: name, errorsOut });
+  const s = await enqueueFile(file, { redisUrl: redisUrl(), queue: name, errorsOut });
   expect(s.rejected).toBe(2);
   const [latin, garbage] = lines(errorsOut);
   expect(latin).toMatchObject({ lineNo: 4, code: 'E_INPUT_INVALID' });

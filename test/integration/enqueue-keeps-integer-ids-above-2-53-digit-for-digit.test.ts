@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
 import { jobIdForDocument } from '../../src/producer/job-id.js';
-import { useTestQueue } from '../helpers/test-queue.js';
+import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-bigid-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +29,7 @@ test('integer ids above 2^53 are read digit for digit; an inexact non-integer id
     '{"id": 123456789012345678.5, "text": "a fraction a double cannot hold"}',
   ].join('\n') + '\n');
   const errorsOut = path.join(dir, 'errors.jsonl');
-  const s = await enqueueFile(file, { queue: name, errorsOut });
+  const s = await enqueueFile(file, { redisUrl: redisUrl(), queue: name, errorsOut });
   expect(s).toMatchObject({ read: 8, enqueued: 6, alreadyQueued: 0, rejected: 2 });
   const ids = ['9007199254740993', '9007199254740992', '12345678901234567890', '-9007199254740993', '1234567890123456789012345', '42'];
   for (const id of ids) {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
-import { useTestQueue } from '../helpers/test-queue.js';
+import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-dups-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +23,7 @@ test('repeated ids are listed with both line numbers; a re-run lists none', asyn
   writeFileSync(file, ids.map((id, i) => JSON.stringify({ id, text: `text ${i}` })).join('\n') + '\n');
   const errorsOut = path.join(dir, 'errors.jsonl');
   // chunkSize 3: line 3 repeats line 1 inside a chunk, lines 8 and 10 repeat ids sent in earlier chunks.
-  const first = await enqueueFile(file, { queue: name, chunkSize: 3, errorsOut });
+  const first = await enqueueFile(file, { redisUrl: redisUrl(), queue: name, chunkSize: 3, errorsOut });
   expect(first).toMatchObject({ read: 10, enqueued: 7, alreadyQueued: 3, duplicates: 3, rejected: 0 });
   expect(await queue.getWaitingCount()).toBe(7);
   expect(lines(errorsOut)).toEqual([
@@ -34,7 +34,7 @@ test('repeated ids are listed with both line numbers; a re-run lists none', asyn
   // The first occurrence's text is the one queued.
   expect((await queue.getJob('a'))?.data.docs[0].text).toBe('text 0');
 
-  const again = await enqueueFile(file, { queue: name, chunkSize: 3, errorsOut });
+  const again = await enqueueFile(file, { redisUrl: redisUrl(), queue: name, chunkSize: 3, errorsOut });
   expect(again).toMatchObject({ read: 10, enqueued: 0, alreadyQueued: 10 });
   // Ids from the earlier enqueue are not repeats within this input; the in-file repeats still are.
   expect(lines(errorsOut).map((e) => e.lineNo)).toEqual([3, 8, 10]);
@@ -49,7 +49,7 @@ test('beyond the remembered lines a repeat is still caught by its job timestamp'
   out.push(JSON.stringify({ id: 'd5', text: 'repeat far away' }));
   writeFileSync(file, out.join('\n') + '\n');
   const errorsOut = path.join(dir, 'many.errors.jsonl');
-  const s = await enqueueFile(file, { queue: name, chunkSize: 1000, errorsOut, rememberedIdLines: 1500 });
+  const s = await enqueueFile(file, { redisUrl: redisUrl(), queue: name, chunkSize: 1000, errorsOut, rememberedIdLines: 1500 });
   expect(s).toMatchObject({ enqueued: n, duplicates: 1 });
   const [dup] = lines(errorsOut);
   expect(dup).toMatchObject({ lineNo: n + 1, code: 'E_INPUT_DUPLICATE', id: 'd5' });

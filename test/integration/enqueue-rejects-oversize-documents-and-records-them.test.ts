@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
-import { useTestQueue } from '../helpers/test-queue.js';
+import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
 
 test('a 10 MB document never reaches Redis; oversize documents and jobs are recorded with their line numbers', async () => {
   const { name, queue } = useTestQueue();
@@ -19,7 +19,7 @@ test('a 10 MB document never reaches Redis; oversize documents and jobs are reco
     JSON.stringify({ id: 'last', text: 'fine too' }),
   ].join('\n'));
 
-  const s = await enqueueFile(file, { queue: name, errorsOut });
+  const s = await enqueueFile(file, { redisUrl: redisUrl(), queue: name, errorsOut });
   expect(s).toMatchObject({ read: 6, enqueued: 2, rejected: 4, errorsOut });
   expect((await queue.getWaiting()).map((j) => j.id).sort()).toEqual(['last', 'small']);
 
@@ -38,7 +38,7 @@ test('with --max-doc-bytes raised, a document whose job is over --max-job-bytes 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-big-'));
   const file = path.join(dir, 'docs.txt');
   writeFileSync(file, `short\n${'w'.repeat(3 * 1024 * 1024)}\n`);
-  const s = await enqueueFile(file, { queue: name, maxDocBytes: 10 * 1024 * 1024 });
+  const s = await enqueueFile(file, { redisUrl: redisUrl(), queue: name, maxDocBytes: 10 * 1024 * 1024 });
   expect(s).toMatchObject({ enqueued: 1, rejected: 1 });
   expect(await queue.getWaitingCount()).toBe(1);
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
-import { useTestQueue } from '../helpers/test-queue.js';
+import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
 
 test('--strict aborts on the first malformed line with its line number and code', async () => {
   const { name, queue } = useTestQueue();
@@ -11,7 +11,7 @@ test('--strict aborts on the first malformed line with its line number and code'
   const file = path.join(dir, 'in.jsonl');
   const errorsOut = path.join(dir, 'errors.jsonl');
   writeFileSync(file, ['{"id":"a","text":"x"}', '{"id":"b","text":"y"}', '{"text":"no id"}', '{"id":"c","text":"z"}'].join('\n'));
-  const err = await enqueueFile(file, { queue: name, strict: true, errorsOut }).catch((e: unknown) => e);
+  const err = await enqueueFile(file, { redisUrl: redisUrl(), queue: name, strict: true, errorsOut }).catch((e: unknown) => e);
   expect(err).toMatchObject({ code: 'E_INPUT_INVALID', context: { lineNo: 3 } });
   expect((err as Error).message).toMatch(/^line 3: no "id" field/);
   // Nothing after the bad line is enqueued; the chunk being collected is dropped too.

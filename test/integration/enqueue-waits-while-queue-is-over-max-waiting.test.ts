@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import { expect, test } from 'vitest';
 import { enqueueDocuments, type EnqueueProgress } from '../../src/producer/enqueue.js';
-import { connectionFor, useTestQueue, withDeadline } from '../helpers/test-queue.js';
+import { connectionFor, redisUrl, useTestQueue, withDeadline } from '../helpers/test-queue.js';
 
 test('backpressure: the producer pauses while waiting > maxWaiting and resumes as a slow worker drains', async () => {
   const { name, queue } = useTestQueue();
@@ -19,7 +19,7 @@ test('backpressure: the producer pauses while waiting > maxWaiting and resumes a
   try {
     const docs = Array.from({ length: total }, (_, i) => ({ id: `d${i}`, text: 't' }));
     const s = await enqueueDocuments(docs, {
-      queue: name, maxWaiting, chunkSize, backpressurePollMs: 20,
+      redisUrl: redisUrl(), queue: name, maxWaiting, chunkSize, backpressurePollMs: 20,
       onProgress: (p) => { if (p.waitingJobs !== undefined) paused.push(p); },
     });
     expect(s.enqueued).toBe(total);

@@ -2,35 +2,18 @@
  * `roberta-batch enqueue INPUT|- [options]`: reads documents and puts them on the queue.
  * Flags are parsed here; reading and enqueueing live in src/producer/.
  */
-import { Command, Option } from 'commander';
-import { addFlags, CONNECTION_FLAGS, INPUT_FLAGS, MAX_JOB_BYTES_FLAG, runCommand } from '../options.js';
+import { Command } from 'commander';
+import { addFlags, runCommand } from '../options.js';
 import { isQuiet } from '../output.js';
 import { onShutdownSignal } from '../signals.js';
 import { parseConfig } from '../../shared/config.js';
+import { REPORT, schemaOf } from '../../shared/flags.js';
 import { Progress } from '../../shared/progress.js';
 import { enqueueFile, type EnqueueSummary } from '../../producer/enqueue.js';
-import { enqueueSchema, toEnqueueFileOptions } from '../../producer/options.js';
+import { ENQUEUE_OPTIONS, toEnqueueFileOptions } from '../../producer/options.js';
 
-type Flag = [field: string, flags: string, description: string];
-
-/** The reader flags, shared with `run` and `eval`. */
-export const READER_FLAGS: Flag[] = INPUT_FLAGS;
-
-const PRODUCER_FLAGS: Flag[] = [
-  ['docsPerJob', '--docs-per-job <n>', 'documents per job; >1 packs them, job id pack-<sha1 of ids>, dedup per pack; 1 = one job per document, id = document id (default 64, 1 with --skip-unchanged)'],
-  ['chunkSize', '--chunk-size <n>', 'jobs per addBulk round trip (default 1000)'],
-  ['maxWaiting', '--max-waiting <n>', 'pause while the queue has more waiting jobs than this (default 100000)'],
-  ['runId', '--run-id <id>', 'run id stored with every job (default run-YYYYMMDD-HHMMSS-xxxx, UTC)'],
-  ['maxDocBytes', '--max-doc-bytes <n>', 'reject (E_INPUT_TOO_LARGE) documents whose text is over this many UTF-8 bytes (default 1048576)'],
-  MAX_JOB_BYTES_FLAG,
-  ['strict', '--strict', 'abort (exit 1) on the first malformed or rejected line instead of skipping it'],
-  ['errorsOut', '--errors-out <file>', 'write malformed and rejected lines there as JSON Lines {lineNo, code, message, id?}'],
-  ['skipUnchanged', '--skip-unchanged', 'skip documents whose stored result came from the same text and model setup; re-score changed ones (docs/INCREMENTAL.md)'],
-  ['keepDoneDays', '--keep-done-days <days>', 'finished documents keep a ~100-byte marker in Redis (dedup, --skip-unchanged, reconcile) for this many days; after that a re-enqueue recomputes them; 0 = forever (default 0, docs/RELIABILITY.md)'],
-  ['fingerprintTtlDays', '--fingerprint-ttl-days <days>', 'older name of --keep-done-days'],
-];
-
-const ENQUEUE_FLAGS: Flag[] = [...READER_FLAGS, ...CONNECTION_FLAGS.filter(([f]) => f !== 'resultsQueue'), ...PRODUCER_FLAGS];
+const ENQUEUE_FLAGS = { ...ENQUEUE_OPTIONS, json: { ...REPORT.json, help: 'print the summary as one JSON object on stdout' }, progress: REPORT.progress };
+const enqueueCommandSchema = schemaOf(ENQUEUE_FLAGS);
 
 const HELP_AFTER = `
 Document ids:
@@ -82,15 +65,10 @@ export function enqueueCommand(): Command {
     .argument('<input>', 'input file, or - to read stdin');
   addFlags(cmd, ENQUEUE_FLAGS);
   cmd
-    .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
-    .addOption(new Option('--no-progress', 'no progress line on stderr'))
     .addHelpText('after', HELP_AFTER)
-    // Commander's own usage errors (unknown option, missing INPUT) are invalid configuration too: exit 2.
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action((input: string, flags: Record<string, unknown>) =>
       runCommand(async () => {
-        const { json, progress: showProgress, ...rest } = flags;
-        const config = parseConfig(enqueueSchema, rest);
+        const { json, progress: showProgress, ...config } = parseConfig(enqueueCommandSchema, flags);
         const controller = new AbortController();
         let bar: Progress | undefined;
         let done: Promise<unknown> = Promise.resolve();
@@ -101,7 +79,7 @@ export function enqueueCommand(): Command {
         const running = enqueueFile(input, {
           ...toEnqueueFileOptions(config, input),
           signal: controller.signal,
-          onProgress: showProgress === false || json || isQuiet() ? undefined : (p) => {
+          onProgress: !showProgress || json || isQuiet() ? undefined : (p) => {
             bar ??= p.totalBytes !== undefined
               ? new Progress({ label: 'enqueue', unit: 'bytes', total: p.totalBytes })
               : new Progress({ label: 'enqueue', unit: 'docs' });

@@ -1,8 +1,8 @@
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
-import { E } from '../../shared/errors.js';
-import { isPresetName, type ModelHead, type ModelSignature } from '../../model/config.js';
+import { Command } from 'commander';
+import { parseConfig } from '../../shared/config.js';
+import { MODELS, REPORT, schemaOf, variant } from '../../shared/flags.js';
 import { fetchModel } from '../../model/fetch.js';
 import { stderrProgress } from '../../shared/download-progress.js';
 import { generateModel } from '../../model/generate.js';
@@ -12,45 +12,44 @@ import { listModels } from '../../model/registry.js';
 import { readOnnxSummary } from '../../model/summary.js';
 import { resolveModelFile } from '../../model/model-file.js';
 import { OnnxEngine } from '../../worker/engine.js';
-import { runCommand } from '../options.js';
+import { addFlags, pick, runCommand } from '../options.js';
+
+const FETCH = { dir: MODELS.dir, baseUrl: MODELS.baseUrl };
+const GENERATE = { preset: MODELS.preset, head: MODELS.head, signature: MODELS.signature, seed: MODELS.seed, out: MODELS.out };
+const QUANTIZE = { int8: MODELS.int8 };
+const INSPECT = { json: variant(REPORT.json, { help: 'print JSON' }) };
+const fetchSchema = schemaOf(FETCH);
+const generateSchema = schemaOf(GENERATE);
+const inspectSchema = schemaOf(INSPECT);
 
 export function modelsCommand(): Command {
   const models = new Command('models').description('Fetch, generate and inspect RoBERTa ONNX models');
 
-  models
+  const fetch = models
     .command('fetch')
     .description(`Download a model bundle (model.onnx + tokenizer) into <dir>/<name>: resumable, sha256-verified. Known: ${listModels().map((m) => m.name).join(', ')}`)
-    .argument('<name>', 'model name')
-    .option('--dir <dir>', 'folder receiving <name>/', 'models')
-    .option('--base-url <url>', 'mirror serving the same paths (env ROBERTA_BATCH_MODEL_MIRROR)')
-    .action((name: string, opts: { dir: string; baseUrl?: string }) =>
+    .argument('<name>', 'model name');
+  addFlags(fetch, FETCH)
+    .action((name: string, flags: Record<string, unknown>) =>
       runCommand(async () => {
+        const opts = parseConfig(fetchSchema, pick(flags, FETCH));
         const b = await fetchModel(name, { dir: opts.dir, baseUrl: opts.baseUrl, onProgress: stderrProgress() });
         process.stdout.write(`${b.name}: ${b.model} (${b.downloaded.length ? `downloaded ${b.downloaded.length} files` : 'already complete'})\n`);
       }),
     );
 
-  models
+  const generate = models
     .command('generate')
-    .description('Write a RoBERTa-architecture ONNX model with deterministic RANDOM weights (scores are meaningless: for tests and benchmarks)')
-    .addOption(new Option('--preset <preset>', 'tiny (fast, tests) | base (exact roberta-base shape, ~500 MB)').default('tiny'))
-    .addOption(new Option('--head <head>', 'sequence-classification | base').default('sequence-classification'))
-    .addOption(new Option('--signature <sig>', 'zoo (one int64 token-id input, no mask: like the ONNX Model Zoo files) | hf (input_ids + attention_mask)').default('zoo'))
-    .option('--seed <n>', 'weight seed', '42')
-    .requiredOption('--out <path>', 'destination: a .onnx file, or a folder that receives model.onnx plus the sample tokenizer (ready for --model DIR)')
-    .action((opts: { preset: string; head: string; signature: string; seed: string; out: string }) =>
+    .description('Write a RoBERTa-architecture ONNX model with deterministic RANDOM weights (scores are meaningless: for tests and benchmarks)');
+  addFlags(generate, GENERATE)
+    .action((flags: Record<string, unknown>) =>
       runCommand(async () => {
-        const errs: string[] = [];
-        if (!isPresetName(opts.preset)) errs.push(`  --preset "${opts.preset}": expected tiny or base`);
-        if (opts.head !== 'sequence-classification' && opts.head !== 'base') errs.push(`  --head "${opts.head}": expected sequence-classification or base`);
-        if (opts.signature !== 'zoo' && opts.signature !== 'hf') errs.push(`  --signature "${opts.signature}": expected zoo or hf`);
-        if (!/^\d+$/.test(opts.seed)) errs.push(`  --seed "${opts.seed}": expected a non-negative integer`);
-        if (errs.length) throw E.CONFIG(`invalid configuration:\n${errs.join('\n')}`);
+        const opts = parseConfig(generateSchema, pick(flags, GENERATE));
         const t0 = performance.now();
         const asFolder = !opts.out.endsWith('.onnx');
         const g = await generateModel({
-          preset: opts.preset as 'tiny' | 'base', head: opts.head as ModelHead, signature: opts.signature as ModelSignature,
-          seed: Number(opts.seed), out: asFolder ? path.join(opts.out, 'model.onnx') : opts.out,
+          preset: opts.preset, head: opts.head, signature: opts.signature,
+          seed: opts.seed, out: asFolder ? path.join(opts.out, 'model.onnx') : opts.out,
         });
         if (asFolder) {
           for (const f of ['tokenizer.json', 'vocab.json', 'merges.txt']) copyFileSync(path.join(SAMPLE_TOKENIZER_DIR, f), path.join(opts.out, f));
@@ -60,12 +59,12 @@ export function modelsCommand(): Command {
       }),
     );
 
-  models
+  const quantize = models
     .command('quantize')
     .description('Write an int8 copy of a float32 model: MatMul weights as com.microsoft DynamicQuantizeMatMul (activations quantized per batch at run time), embedding tables int8; ~1/4 of the size')
-    .requiredOption('--int8', 'int8 dynamic quantization (the only mode)')
     .argument('<in>', 'float32 ONNX file or model folder')
-    .argument('<out>', 'destination .onnx file')
+    .argument('<out>', 'destination .onnx file');
+  addFlags(quantize, QUANTIZE)
     .action((input: string, out: string) =>
       runCommand(async () => {
         const t0 = performance.now();
@@ -75,13 +74,14 @@ export function modelsCommand(): Command {
       }),
     );
 
-  models
+  const inspect = models
     .command('inspect')
     .description('Print the signature the engine detects (inputs, outputs, task, vocabulary and position rows)')
-    .argument('<file>', 'ONNX file or model folder')
-    .option('--json', 'print JSON')
-    .action((file: string, opts: { json?: boolean }) =>
+    .argument('<file>', 'ONNX file or model folder');
+  addFlags(inspect, INSPECT)
+    .action((file: string, flags: Record<string, unknown>) =>
       runCommand(async () => {
+        const opts = parseConfig(inspectSchema, pick(flags, INSPECT));
         const f = await resolveModelFile(file);
         const engine = await OnnxEngine.open(f, { device: { kind: 'cpu' }, graphOptimization: 'disabled', intraOpThreads: 1, interOpThreads: 1, skipHash: true });
         const summary = await readOnnxSummary(f).catch(() => undefined);

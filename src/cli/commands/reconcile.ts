@@ -3,27 +3,17 @@
  * neither a result nor a recorded failure (lost in a failover), and enqueues them again.
  * The work is in src/pipeline/reconcile.ts.
  */
-import { Command, Option } from 'commander';
-import { z } from 'zod';
-import { connectionSchema, parseConfig } from '../../shared/config.js';
-import { enqueueSchema } from '../../producer/options.js';
+import { Command } from 'commander';
+import { parseConfig } from '../../shared/config.js';
+import { CONNECTION, INPUT, RECONCILE, REPORT, schemaOf } from '../../shared/flags.js';
 import { reconcile, type ReconcileReport } from '../../pipeline/reconcile.js';
-import { addFlags, CONNECTION_FLAGS, runCommand } from '../options.js';
-import { READER_FLAGS } from './enqueue.js';
+import { addFlags, runCommand } from '../options.js';
 
-const reconcileSchema = connectionSchema.extend(
-  enqueueSchema.pick({ format: true, idField: true, textField: true, autoId: true, idPrefix: true, encoding: true, maxDocBytes: true, maxJobBytes: true, runId: true }).shape,
-).extend({ requeue: z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1').default(false) });
-
-type Flag = [field: string, flags: string, description: string];
-const FLAGS: Flag[] = [
-  ...READER_FLAGS,
-  ...CONNECTION_FLAGS,
-  ['maxDocBytes', '--max-doc-bytes <n>', 'as for enqueue: larger documents were rejected at enqueue and are not looked up (default 1048576)'],
-  ['maxJobBytes', '--max-job-bytes <n>', 'as for enqueue, for re-enqueued documents (default 2097152)'],
-  ['runId', '--run-id <id>', 'run id stored with re-enqueued jobs (default: a new one)'],
-  ['requeue', '--requeue', 'enqueue the missing documents again (same job ids: safe to repeat)'],
-];
+const FLAGS = {
+  ...INPUT, ...CONNECTION, ...RECONCILE,
+  json: { ...REPORT.json, help: 'print the report as one JSON object on stdout' },
+};
+const reconcileSchema = schemaOf(FLAGS);
 
 function formatReport(r: ReconcileReport, listIds: boolean): string {
   const lines: string[] = [];
@@ -52,21 +42,17 @@ export function reconcileCommand(): Command {
     .argument('<input>', 'the input file that was enqueued (JSON Lines, CSV or text)');
   addFlags(cmd, FLAGS);
   cmd
-    .addOption(new Option('--json', 'print the report as one JSON object on stdout'))
-    .addOption(new Option('--no-ids', 'print the counts only, not the missing and in-progress ids'))
     .addHelpText('after', `
 Each document is looked up by its job id in the results queue (a result or a failure record),
 else in the main queue: waiting/active/delayed jobs are "in progress", failed jobs count as
 failures (the results exporter records them), completed jobs without a result and absent jobs
 are "missing". One document per job only: enqueue with --docs-per-job 1 (the default packs 64; packs cannot be looked up).
 Exit codes: 0 done (also when documents are missing), 1 error, 2 invalid options.`)
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action((input: string, flags: Record<string, unknown>) =>
       runCommand(async () => {
-        const { json, ids, ...rest } = flags;
-        const c = parseConfig(reconcileSchema, rest);
+        const { json, ids, ...c } = parseConfig(reconcileSchema, flags);
         const report = await reconcile(input, { ...c, encoding: c.encoding as 'utf8' | 'latin1' });
-        process.stdout.write(json ? `${JSON.stringify(report)}\n` : formatReport(report, ids !== false));
+        process.stdout.write(json ? `${JSON.stringify(report)}\n` : formatReport(report, ids));
         return 0;
       }),
     );

@@ -1,12 +1,11 @@
-import { Command, Option } from 'commander';
-import { parseConfig, pipelineSchema, workerSchema } from '../../shared/config.js';
+import { Command } from 'commander';
+import { givenFields, parseConfig, workerSchema, type WorkerConfig } from '../../shared/config.js';
+import { CONNECTION, INPUT, PACKED_DOCS_PER_JOB, PIPELINE, WORKER, schemaOf, variant } from '../../shared/flags.js';
 import { logger } from '../../shared/logger.js';
 import { runProgress, showModelBanner } from '../output.js';
-import type { Task } from '../../shared/types.js';
 import { defaultModelFor } from '../../model/quickstart.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
-import { ENQUEUE_DEFAULTS } from '../../producer/enqueue.js';
-import { CONNECTION_FLAGS, INPUT_FLAGS, MAX_JOB_BYTES_FLAG, WORKER_FLAGS, addFlags, pick, readerOptionsFrom, runCommand } from '../options.js';
+import { addFlags, only, pick, readerOptions, runCommand } from '../options.js';
 import { abortOnShutdownSignal } from '../signals.js';
 
 function printSummary(s: RunSummary): void {
@@ -25,42 +24,47 @@ function printSummary(s: RunSummary): void {
   process.stdout.write(lines.join('\n'));
 }
 
+/** No --model: the zoo model if fetched, else a generated one (model/quickstart.ts). */
+const RUN_WORKER = {
+  ...WORKER,
+  model: variant(WORKER.model, { required: false, help: 'ONNX model file or folder', defaultHelp: 'models/<zoo model> if fetched, else a generated test model' }),
+  // Several workers in one process, each its own server: any free port, whatever RB_METRICS_PORT a worker host sets.
+  metricsPort: variant(WORKER.metricsPort, { default: 0, env: undefined }),
+};
+const RUN_FLAGS = { ...PIPELINE, ...INPUT, ...CONNECTION, ...RUN_WORKER };
+const runSchema = schemaOf(RUN_FLAGS);
+
 export function runCommandDef(): Command {
   const cmd = new Command('run')
     .description('Score one input file end to end: Redis (REDIS_URL, else 127.0.0.1:6379, else a private redis-server), workers, producer, export, summary. Exit 0 when every document has a result or a recorded failure.')
-    .argument('<input>', 'JSON Lines, CSV or text file (one document per line), or - for stdin')
-    .requiredOption('--out <file>', 'JSON Lines file for the results')
-    .addOption(new Option('--errors-out <file>', 'failures and rejected lines (default <out>.errors.jsonl)'))
-    .addOption(new Option('--workers <n>', 'worker instances (each with its own onnxruntime session) (default 1) [env RB_WORKERS]'))
-    .addOption(new Option('--docs-per-job <n>', `documents packed into one job; 1 = one job per document (default ${ENQUEUE_DEFAULTS.fileDocsPerJob}) [env RB_DOCS_PER_JOB]`))
-    .option('--keep-queues', 'keep the run queue and its results in Redis afterwards');
-  addFlags(cmd, [...INPUT_FLAGS, MAX_JOB_BYTES_FLAG, ...CONNECTION_FLAGS, ...WORKER_FLAGS.filter(([f]) => f !== 'model')]);
-  cmd.addOption(new Option('--model <path>', 'ONNX model file or folder (default: models/<zoo model> if fetched, else a generated test model) [env RB_MODEL]'));
+    .argument('<input>', 'JSON Lines, CSV or text file (one document per line), or - for stdin');
+  addFlags(cmd, RUN_FLAGS);
   cmd.action((input: string, opts: Record<string, unknown>) =>
     runCommand(async () => {
-      const sizes = parseConfig(pipelineSchema, { workers: opts.workers, docsPerJob: opts.docsPerJob });
-      const task = (opts.task ?? process.env.RB_TASK ?? 'sentiment') as Task;
-      let model = (opts.model as string | undefined) ?? process.env.RB_MODEL;
+      // Every flag checked before anything starts (a default model may be generated next).
+      const given = pick(opts, RUN_FLAGS);
+      const c = parseConfig(runSchema, given);
+      const explicit = givenFields(runSchema, given);
+      let model = c.model;
       let generated = false;
-      if (!model && (task === 'sentiment' || task === 'embed')) ({ model, generated } = await defaultModelFor(task));
-      const flags = { ...pick(opts, [...CONNECTION_FLAGS, ...WORKER_FLAGS]), model, metricsPort: opts.metricsPort ?? 0 };
-      const config = parseConfig(workerSchema, flags);
+      if (!model) ({ model, generated } = await defaultModelFor(c.task));
+      const config = Object.freeze({ ...only(c, workerSchema.shape), model }) as WorkerConfig;
       const progress = runProgress('run');
-      const explicitQueue = opts.queue !== undefined || process.env.RB_QUEUE !== undefined;
       // First signal: stop reading, finish the jobs in flight, clean up (queues, temporary files,
       // a private redis-server) and exit 1 with E_SHUTDOWN; a second one ends the process at once.
       const shutdown = abortOnShutdownSignal();
       const running = shutdown.track(runPipeline({
         signal: shutdown.signal,
         input,
-        out: String(opts.out),
-        errorsOut: opts.errorsOut as string | undefined,
-        workers: sizes.workers,
-        keepQueues: Boolean(opts.keepQueues),
-        queue: explicitQueue ? config.queue : undefined,
-        reader: readerOptionsFrom(opts),
-        docsPerJob: sizes.docsPerJob ?? ENQUEUE_DEFAULTS.fileDocsPerJob,
-        redisUrl: (opts.redisUrl as string | undefined) ?? process.env.REDIS_URL,
+        out: c.out,
+        errorsOut: c.errorsOut,
+        workers: c.workers,
+        keepQueues: c.keepQueues,
+        // Unnamed: a queue of the run's own; Redis unnamed: 127.0.0.1:6379, else a private redis-server.
+        queue: explicit.has('queue') ? c.queue : undefined,
+        reader: readerOptions(c),
+        docsPerJob: c.docsPerJob ?? PACKED_DOCS_PER_JOB,
+        redisUrl: explicit.has('redisUrl') ? c.redisUrl : undefined,
         worker: config,
         onProgress: progress?.update,
       }));

@@ -8,18 +8,9 @@ import { SUPERVISED_ENV, WORKER_PROCESS_ENV, childSpecs } from '../../supervisor
 import { Supervisor } from '../../supervisor/supervisor.js';
 import type { ReadyMessage } from '../../supervisor/worker-process.js';
 import { RobertaWorker } from '../../worker/worker.js';
-import { CONNECTION_FLAGS, WORKER_FLAGS, addFlags, pick, runCommand } from '../options.js';
+import { CONNECTION, SCALE_OUT, WORKER } from '../../shared/flags.js';
+import { addFlags, pick, runCommand } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
-
-const SCALE_OUT_FLAGS: [field: string, flags: string, description: string][] = [
-  ['gpus', '--gpus <list>', 'one worker process per GPU, e.g. 0,1,2,3: each sees only its GPU (CUDA_VISIBLE_DEVICES) and runs --device cuda:0 (auto:0 with --device auto)'],
-  ['processes', '--processes <n>', 'CPU hosts: n worker processes under one supervisor'],
-  ['threadsPerProcess', '--threads-per-process <n>', 'onnxruntime intra-op threads of each process (default: CPU cores / processes, at least 1)'],
-  ['restartBackoffMs', '--restart-backoff-ms <ms>', 'first restart delay of a crashed worker process, doubled per crash in a row up to 30 s (default 1000)'],
-  ['maxStartFailures', '--max-start-failures <n>', 'give up (exit 1) when a worker process fails this many times in a row before it is ready (default 5)'],
-  ['ui', '--ui', 'serve the queue UI (bull-board) at /ui on the metrics server, read-only'],
-  ['uiWrite', '--ui-write', 'let the queue UI retry, remove and clean jobs (implies --ui)'],
-];
 
 function queueUi(config: WorkerConfig, scale: ScaleOutConfig): QueueUi | undefined {
   if (!scale.ui && !scale.uiWrite) return undefined;
@@ -71,12 +62,12 @@ function reportToSupervisor(config: WorkerConfig): void {
 export function workerCommand(): Command {
   const cmd = new Command('worker')
     .description('Serve a queue: documents in, one result per document to the results queue. Runs until SIGTERM/SIGINT (graceful: finishes the batch in flight). With --gpus or --processes, a supervisor runs one worker process per GPU (or N) behind one metrics port.');
-  addFlags(cmd, [...CONNECTION_FLAGS, ...WORKER_FLAGS, ...SCALE_OUT_FLAGS]);
+  addFlags(cmd, { ...CONNECTION, ...WORKER, ...SCALE_OUT });
   cmd.action((opts: Record<string, unknown>) =>
     runCommand(async () => {
-      const given = pick(opts, [...CONNECTION_FLAGS, ...WORKER_FLAGS]);
+      const given = pick(opts, { ...CONNECTION, ...WORKER });
       const config = parseConfig(workerSchema, given);
-      const scale = parseConfig(scaleOutSchema, pick(opts, SCALE_OUT_FLAGS));
+      const scale = parseConfig(scaleOutSchema, pick(opts, SCALE_OUT));
       const supervised = process.env[SUPERVISED_ENV] === '1';
       if (scale.gpus || scale.processes) {
         if (supervised) {
