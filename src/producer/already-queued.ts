@@ -40,6 +40,8 @@ export interface AlreadyQueuedContext {
   startedAtMs: number;
   /** A job repeating one sent earlier by this enqueue. */
   onRepeat: (job: PendingJob) => Promise<void>;
+  /** Runs the read-only lookups (a pipeline), e.g. again after a dropped connection. */
+  read?: <T>(step: () => Promise<T>) => Promise<T>;
 }
 
 /** The jobs of `jobs` to add; what is left out is counted in `counts`. */
@@ -48,11 +50,14 @@ export async function selectFresh(jobs: PendingJob[], ctx: AlreadyQueuedContext,
   // Jobs before the markers: a job that completes in between is seen either still existing or
   // already marked (its markers are written before it is removed). The job hash's timestamp
   // (null: no such job) tells an existing job and when it was added, in one round trip.
-  const pipeline = client.pipeline();
-  for (const j of jobs) pipeline.hget(queue.toKey(j.jobId), 'timestamp');
-  const exists = (await pipeline.exec()) ?? [];
   const docIds = jobs.flatMap((j) => j.data.docs.map((d) => d.id));
-  const markers = await readMarkers(client, ctx.prefix, ctx.queueName, docIds);
+  const read = ctx.read ?? ((step) => step());
+  const { exists, markers } = await read(async () => {
+    const pipeline = client.pipeline();
+    for (const j of jobs) pipeline.hget(queue.toKey(j.jobId), 'timestamp');
+    const exists = (await pipeline.exec()) ?? [];
+    return { exists, markers: await readMarkers(client, ctx.prefix, ctx.queueName, docIds) };
+  });
   let at = 0;
   const fresh: PendingJob[] = [];
   for (const [i, j] of jobs.entries()) {

@@ -28,7 +28,7 @@ import { DEFAULT_PREFIX, DEFAULT_QUEUE, DOC_JOB_OPTIONS, queueOptions, resultsQu
 import { setupKey } from '../shared/fingerprints.js';
 import { isOomError, OomReporter, retryOnOom } from '../shared/redis-oom.js';
 import { addRunCounts, markEnqueueFinished, registerRun } from '../shared/run-stats.js';
-import { bullConnection, connect, type RedisClient } from '../shared/redis.js';
+import { bullConnection, connect, retryOnConnectionDrop, type RedisClient } from '../shared/redis.js';
 import { DEFAULT_REDIS_URL, redactRedisUrl } from '../shared/redis-url.js';
 import { checkEvictionPolicy, waitForRedis } from '../shared/redis-checks.js';
 import type { DocJobData, DocumentInput } from '../shared/types.js';
@@ -207,14 +207,19 @@ export class DocumentProducer {
 
   /** A write that a full Redis may refuse: waited out (E_REDIS_OOM), counted, retried. */
   #write<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return retryOnOom(this.#oom, what, async () => {
+    return retryOnOom(this.#oom, what, () => this.#surviveRestart(what, async () => {
       try {
         return await fn();
       } catch (err) {
         if (isOomError(err)) this.#oomRefusals++;
         throw err;
       }
-    }, { signal: this.#o.signal });
+    }), { signal: this.#o.signal });
+  }
+
+  /** A step safe to run again, run again when a Redis restart aborted it in flight (isConnectionDrop). */
+  #surviveRestart<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return retryOnConnectionDrop(what, fn, { log: this.#log, waitMs: this.#o.redisWaitMs, signal: this.#o.signal });
   }
 
   /** Waits for Redis, refuses an evicting one, opens the queue and the errors file. */
@@ -334,7 +339,7 @@ export class DocumentProducer {
     const jobs = pass.chunk.take();
     if (jobs.length === 0) return;
     await pass.backpressure.waitForRoom(pass.progress);
-    const fresh = await selectFresh(jobs, pass.already, pass.counts);
+    const fresh = await selectFresh(jobs, { ...pass.already, read: (step) => this.#surviveRestart('reading what is already queued', step) }, pass.counts);
     if (fresh.length > 0 && !(await this.#add(fresh, pass.counts))) return;
     pass.progress();
   }

@@ -4,7 +4,10 @@
  */
 import { RedisConnection, createIORedisClient, type ConnectionOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { E } from './errors.js';
+import type { Logger } from './logger.js';
 import { baseOptions, parseRedisUrl, type RedisNode } from './redis-url.js';
+import { sleep } from './util.js';
 
 /** A single server or a Redis Cluster (ioredis `Cluster`); Sentinel is a `Redis` in sentinel mode. */
 export type RedisClient = Redis | Cluster;
@@ -76,4 +79,36 @@ export function connect(url: string, extra: Partial<RedisOptions> = {}): RedisCl
   const t = parseRedisUrl(url);
   if (t.kind === 'cluster') return newCluster(t.nodes, { ...t.options, lazyConnect: true, ...extra });
   return new Redis({ ...t.options, lazyConnect: true, ...extra });
+}
+
+/**
+ * ioredis resends a single command that was in flight when the connection dropped, once it
+ * reconnects, but rejects every command of a pipeline or MULTI in flight ("Command aborted due
+ * to connection close"): a Redis restart in the middle of an addBulk would otherwise end the
+ * producer. Only for steps that are safe to run again (job ids make addBulk idempotent; reads).
+ */
+export function isConnectionDrop(err: unknown): boolean {
+  return /^(Command aborted due to connection close|Connection is closed\.?)$/.test((err as Error | undefined)?.message ?? '');
+}
+
+/**
+ * Runs `step` again after a dropped connection, with the backoff of waitForRedis (ms): 250,
+ * 500, 1000, 2000, 4000, then 5000, for at most `waitMs` (the command's --redis-wait-ms),
+ * then E_REDIS_UNREACHABLE.
+ */
+export async function retryOnConnectionDrop<T>(what: string, step: () => Promise<T>, opts: { log: Logger; waitMs: number; signal?: AbortSignal }): Promise<T> {
+  const deadline = performance.now() + opts.waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const delay = Math.min(250 * 2 ** (attempt - 1), 5_000);
+      if (!isConnectionDrop(err) || opts.signal?.aborted) throw err;
+      if (performance.now() + delay > deadline) {
+        throw E.REDIS_UNREACHABLE(`the connection to Redis dropped while ${what} and did not come back within ${Math.round(opts.waitMs / 1000)} s`, { cause: err });
+      }
+      opts.log.warn({ attempt, retryInMs: delay, reason: (err as Error).message }, `connection to Redis dropped while ${what}: retrying`);
+      await sleep(delay, opts.signal);
+    }
+  }
 }
