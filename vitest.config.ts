@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * Three projects:
  * - `unit`: test/unit, in-process only: no build step (`npm run test:unit`);
- * - `integration`: test/integration and the few unit files that spawn dist/ (they need the
- *   build), two files at a time (2-core machines);
+ * - `integration`: test/integration (spawned CLIs and worker threads run dist/, so the build
+ *   comes first), two files at a time (2-core machines);
  * - `serial`: tests that measure latency or kill processes (`*.serial.test.ts`, test/chaos but
  *   CHAOS_IN_PARALLEL),
  *   one file at a time after the others, so that other tests' CPU load does not distort what
@@ -12,12 +12,6 @@ import { defineConfig } from 'vitest/config';
  * Every project finds a Redis first (global-setup.ts); `integration` and `serial` build dist/
  * when a source file is newer than it (build-setup.ts).
  */
-const DIST_UNIT_TESTS = [
-  // `--help` of the real CLI, compared with the manifests' arguments.
-  'test/unit/deploy-k8s-manifests-validate-and-match-the-code.test.ts',
-  // The logger's output as a fresh process prints it, imported from dist/.
-  'test/unit/logger-never-prints-a-password-from-a-library-error.test.ts',
-];
 /**
  * Files under test/chaos that neither kill a process mid-work nor measure time (a private
  * Redis filled to maxmemory, one refusing to start, the soak's memory bound): they run two at a
@@ -45,7 +39,7 @@ export default defineConfig({
           name: 'unit',
           globalSetup: [REDIS],
           include: ['test/unit/**/*.test.ts'],
-          exclude: ['**/*.serial.test.ts', '**/node_modules/**', ...DIST_UNIT_TESTS],
+          exclude: ['**/*.serial.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },
         },
       },
@@ -54,7 +48,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           globalSetup: [BUILD, REDIS],
-          include: ['test/integration/**/*.test.ts', ...DIST_UNIT_TESTS, ...CHAOS_IN_PARALLEL],
+          include: ['test/integration/**/*.test.ts', ...CHAOS_IN_PARALLEL],
           exclude: ['**/*.serial.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },
         },

@@ -8,7 +8,7 @@
  * `dist` may be the build of an older commit (its publisher API is detected), to compare.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +18,8 @@ const n = Number(process.argv[3] ?? 20_000);
 const load = (m) => import(pathToFileURL(path.join(dist, m)).href);
 const { freePort, waitForPort } = await load('shared/ports.js');
 const { ResultsPublisher } = await load('worker/results-publisher.js');
-const { ResultsExporter } = await load('worker/results-exporter.js');
+// exporter/ since the exporter left worker/; an older build (the "before" side) has it in worker/.
+const { ResultsExporter } = await load(existsSync(path.join(dist, 'exporter/results-exporter.js')) ? 'exporter/results-exporter.js' : 'worker/results-exporter.js');
 const { bullConnection } = await load('shared/redis.js');
 
 const port = await freePort();

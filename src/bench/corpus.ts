@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RobertaTokenizer } from '../worker/tokenizer.js';
+import { RobertaTokenizer } from '../model/tokenizer.js';
 
 export interface BenchDoc {
   id: string;

@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { enqueueDocuments } from '../producer/enqueue.js';
 import { createLogger } from '../shared/logger.js';
 import { bullConnection } from '../shared/redis.js';
-import { ResultsExporter } from '../worker/results-exporter.js';
+import { ResultsExporter } from '../exporter/results-exporter.js';
 import type { BenchDoc } from './corpus.js';
 import { benchQueueName, removeBenchQueues } from './queues.js';
 import type { Throughput } from './stats.js';

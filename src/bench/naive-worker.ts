@@ -9,7 +9,7 @@ import { resultsQueueName } from '../shared/queues.js';
 import { bullConnection } from '../shared/redis.js';
 import { sleep } from '../shared/util.js';
 import { OnnxEngine } from '../worker/engine.js';
-import { RobertaTokenizer } from '../worker/tokenizer.js';
+import { RobertaTokenizer } from '../model/tokenizer.js';
 import { ENGINE_DEFAULTS } from './ceiling.js';
 import type { BenchDoc, EncodedCorpus } from './corpus.js';
 import { addJobs, benchQueueName, removeBenchQueues } from './queues.js';

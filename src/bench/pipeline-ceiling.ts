@@ -19,7 +19,7 @@ import { enqueueDocuments } from '../producer/enqueue.js';
 import { createLogger } from '../shared/logger.js';
 import { bullConnection, connect } from '../shared/redis.js';
 import { ensureRedis } from '../pipeline/ensure-redis.js';
-import { RobertaTokenizer } from '../worker/tokenizer.js';
+import { RobertaTokenizer } from '../model/tokenizer.js';
 import type { BenchDoc } from './corpus.js';
 import { loadAverage, processCpuSeconds } from './machine.js';
 import { measureNoop } from './noop.js';

@@ -18,7 +18,7 @@ import { PRESETS } from '../model/config.js';
 import { generateModel } from '../model/generate.js';
 import type { ReadItem } from '../producer/document.js';
 import { DocumentProducer, type EnqueueSummary } from '../producer/enqueue.js';
-import { ResultsExporter } from '../worker/results-exporter.js';
+import { ResultsExporter } from '../exporter/results-exporter.js';
 import { WorkerFleet } from '../chaos/fleet.js';
 import { RedisServer } from '../pipeline/redis-server.js';
 import { loadCorpus } from './corpus.js';

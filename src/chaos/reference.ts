@@ -3,7 +3,7 @@
  * (no queue, no batching), so a result attached to the wrong document cannot match.
  */
 import { OnnxEngine } from '../worker/engine.js';
-import { RobertaTokenizer } from '../worker/tokenizer.js';
+import { RobertaTokenizer } from '../model/tokenizer.js';
 
 export async function referenceLogits(modelFile: string, tokenizerDir: string, docs: Map<string, string>): Promise<Map<string, Float32Array>> {
   const tokenizer = await RobertaTokenizer.fromDir(tokenizerDir, { maxLength: 512 });

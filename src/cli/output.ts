@@ -3,7 +3,7 @@
  * and --verbose (program-wide flags), the random-weights banner and the run progress line.
  */
 import { createLogger, logger, resolveLogFormat, setLogger, type LogFormat } from '../shared/logger.js';
-import { Progress } from '../shared/progress.js';
+import { Progress } from './progress.js';
 import { configError, parseConfig } from '../shared/config.js';
 import { OUTPUT, schemaOf } from '../shared/flags.js';
 

@@ -30,7 +30,7 @@ import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
 import { checkEvictionPolicy, waitForRedis } from '../shared/redis-checks.js';
 import type { ReadItem } from '../producer/document.js';
 import { DocumentProducer, ENQUEUE_DEFAULTS, type EnqueueSummary } from '../producer/enqueue.js';
-import { invalidIdReason, jobIdForDocument } from '../producer/job-id.js';
+import { invalidIdReason, jobIdForDocument } from '../shared/job-id.js';
 import { readFile, type ReaderOptions } from '../producer/readers.js';
 
 export interface ReconcileOptions extends ReaderOptions {

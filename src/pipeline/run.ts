@@ -23,7 +23,7 @@ import { percentile, sleep } from '../shared/util.js';
 import type { ResultRecord } from '../shared/types.js';
 import { enqueueFile, generateRunId, type EnqueueSummary } from '../producer/enqueue.js';
 import { checkInput, type ReaderOptions } from '../producer/readers.js';
-import { errorsPathFor, ResultsExporter } from '../worker/results-exporter.js';
+import { errorsPathFor, ResultsExporter } from '../exporter/results-exporter.js';
 import { RobertaWorker } from '../worker/worker.js';
 
 export interface RunOptions {

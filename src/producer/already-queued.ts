@@ -13,7 +13,7 @@ import { textFingerprint } from '../shared/fingerprints.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { DocJobData } from '../shared/types.js';
 import type { RejectedLine } from './errors-file.js';
-import { jobIdForPack } from './job-id.js';
+import { jobIdForPack } from '../shared/job-id.js';
 import type { PendingJob } from './packer.js';
 
 export interface ChunkCounts {

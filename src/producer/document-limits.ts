@@ -5,7 +5,7 @@
  */
 import type { DocumentInput } from '../shared/types.js';
 import type { RejectedLine } from './errors-file.js';
-import { invalidIdReason } from './job-id.js';
+import { invalidIdReason } from '../shared/job-id.js';
 import { utf8Bytes } from './packer.js';
 
 export interface DocumentLimits {

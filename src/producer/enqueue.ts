@@ -41,7 +41,7 @@ import { newCounts, progressOf, summarize, type EnqueueCounts, type EnqueueProgr
 import { ErrorsFile, type RejectedLine } from './errors-file.js';
 import { Packer, type PendingJob } from './packer.js';
 import { INPUT, PACKED_DOCS_PER_JOB, PRODUCER, REDIS_WAIT_MS } from '../shared/flags.js';
-import { invalidIdReason, jobIdForDocument, jobIdForPack } from './job-id.js';
+import { invalidIdReason, jobIdForDocument, jobIdForPack } from '../shared/job-id.js';
 import { readFile, type ReaderOptions } from './readers.js';
 
 export type { EnqueueProgress, EnqueueSummary } from './enqueue-summary.js';

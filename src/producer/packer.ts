@@ -4,7 +4,7 @@
  * grown over the job limit (`maxJobBytes`, measured as the JSON BullMQ stores).
  */
 import type { DocJobData, DocumentInput } from '../shared/types.js';
-import { jobIdForDocument, jobIdForPack } from './job-id.js';
+import { jobIdForDocument, jobIdForPack } from '../shared/job-id.js';
 
 export interface PendingJob {
   jobId: string;

@@ -14,7 +14,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { E } from '../shared/errors.js';
 import { startMetricsServer, type MetricsServer, type Readiness } from '../shared/http-server.js';
 import { logger, type Logger } from '../shared/logger.js';
-import { createQueueUi, UI_PATH, type QueueUi, type QueueUiOptions } from '../shared/queue-ui.js';
+import { createQueueUi, UI_PATH, type QueueUi, type QueueUiOptions } from '../ui/queue-ui.js';
 import type { ChildSpec } from './child-command.js';
 import { ExpositionMerger, PROCESS_LABEL } from './metrics-merge.js';
 import { RestartPolicy } from './restart-policy.js';

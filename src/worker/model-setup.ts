@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { E } from '../shared/errors.js';
 import { readOnnxSummary } from '../model/summary.js';
-import { RobertaTokenizer } from './tokenizer.js';
+import { RobertaTokenizer } from '../model/tokenizer.js';
 
 /** RoBERTa's position table has max_length + 2 rows: positions start after padding_idx 1. */
 const POSITION_OFFSET = 2;

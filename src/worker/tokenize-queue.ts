@@ -3,7 +3,7 @@
  * one call per event-loop turn (or per `maxBatch` texts) instead of one per document.
  */
 import { E } from '../shared/errors.js';
-import type { Encoded, RobertaTokenizer } from './tokenizer.js';
+import type { Encoded, RobertaTokenizer } from '../model/tokenizer.js';
 
 interface Waiting {
   text: string;

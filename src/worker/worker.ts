@@ -12,7 +12,7 @@ import { E, DocumentError, errorMessage, toJobError, type ErrorCode } from '../s
 import { failedRecord } from '../shared/failed-record.js';
 import { startMetricsServer, type MetricsServer } from '../shared/http-server.js';
 import type { Logger } from '../shared/logger.js';
-import { createWorkerMetrics, type WorkerMetrics } from '../shared/metrics.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { queueOptions, resultsQueueName } from '../shared/queues.js';
 import { redactRedisUrl } from '../shared/redis-url.js';
 import { checkEvictionPolicy, waitForRedis } from '../shared/redis-checks.js';
@@ -33,7 +33,7 @@ import { embeddingFromVector, labelsFor, sentimentFromLogits } from './postproce
 import { ResultsPublisher } from './results-publisher.js';
 import { TokenizeQueue } from './tokenize-queue.js';
 import { loadWorkerTokenizer } from './model-setup.js';
-import type { RobertaTokenizer } from './tokenizer.js';
+import type { RobertaTokenizer } from '../model/tokenizer.js';
 import { withDefaults, type WorkerClock, type WorkerDeps } from './worker-deps.js';
 import { LOG_EVENT, type WorkerEventMap } from './worker-events.js';
 

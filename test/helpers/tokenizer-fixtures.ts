@@ -1,13 +1,13 @@
 /**
  * Where the tokenizer tests find their vocabularies: the small one trained by
- * src/model/train-tokenizer.ts (committed) and, when the machine has it, the real
+ * test/helpers/train-tokenizer.ts (committed) and, when the machine has it, the real
  * roberta-base vocabulary next to the repository (never copied into it).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RobertaTokenizer } from '../../src/worker/tokenizer.js';
+import { RobertaTokenizer } from '../../src/model/tokenizer.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURE_TOKENIZER_DIR = path.join(repoRoot, 'models/sample-tokenizer');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelHead, ModelSignature } from '../../src/model/config.js';
 import { DynamicBatcher } from '../../src/worker/batcher.js';
 import { OnnxEngine } from '../../src/worker/engine.js';
-import type { RobertaTokenizer } from '../../src/worker/tokenizer.js';
+import type { RobertaTokenizer } from '../../src/model/tokenizer.js';
 import { maxAbsDiff, testModel } from '../helpers/models.js';
 import { VOCABULARIES, sampleReviews } from '../helpers/tokenizer-fixtures.js';
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
-import { jobIdForDocument } from '../../src/producer/job-id.js';
+import { jobIdForDocument } from '../../src/shared/job-id.js';
 import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-bigid-'));

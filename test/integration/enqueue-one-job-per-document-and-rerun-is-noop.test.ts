@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { enqueueDocuments, enqueueFile } from '../../src/producer/enqueue.js';
-import { jobIdForDocument } from '../../src/producer/job-id.js';
+import { jobIdForDocument } from '../../src/shared/job-id.js';
 import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
 
 test('N documents become N jobs whose id is the document id; enqueueing the file again adds nothing', async () => {

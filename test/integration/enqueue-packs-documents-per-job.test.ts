@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
-import { jobIdForPack } from '../../src/producer/job-id.js';
+import { jobIdForPack } from '../../src/shared/job-id.js';
 import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
 
 test('--docs-per-job packs documents; the pack id comes from the ids, so a re-run is a no-op', async () => {

@@ -11,7 +11,7 @@ import { Queue, Worker } from 'bullmq';
 import { expect, it, onTestFinished } from 'vitest';
 import { encodeFailedReason } from '../../src/shared/errors.js';
 import type { OkRecord, ResultJobData } from '../../src/shared/types.js';
-import { ResultsExporter } from '../../src/worker/results-exporter.js';
+import { ResultsExporter } from '../../src/exporter/results-exporter.js';
 import { connectionFor, redisUrl, useTestQueue, withDeadline } from '../helpers/test-queue.js';
 
 async function failOneJob(queue: string, docId: string, reason: string): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ModelHead, ModelSignature } from '../../src/model/config.js';
-import { referenceForward } from '../../src/model/reference.js';
+import { referenceForward } from '../helpers/reference-roberta.js';
 import { generateWeights } from '../../src/model/weights.js';
 import { maxAbsDiff, runTestModel, testModel, type TestModel } from '../helpers/models.js';
 

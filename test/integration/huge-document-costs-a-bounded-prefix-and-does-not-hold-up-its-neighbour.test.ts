@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { afterAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
-import { jobIdForPack } from '../../src/producer/job-id.js';
+import { jobIdForPack } from '../../src/shared/job-id.js';
 import { recordsOf, type OkRecord } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { LOG_EVENT } from '../../src/worker/worker-events.js';

@@ -5,7 +5,7 @@
  * the independent TypeScript reference forward pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referenceForward } from '../../src/model/reference.js';
+import { referenceForward } from '../helpers/reference-roberta.js';
 import { generateWeights } from '../../src/model/weights.js';
 import { OnnxEngine } from '../../src/worker/engine.js';
 import { labelsFor, sentimentFromLogits, softmax } from '../../src/worker/postprocess.js';

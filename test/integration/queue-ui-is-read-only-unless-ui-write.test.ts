@@ -8,7 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { startMetricsServer, type MetricsServer } from '../../src/shared/http-server.js';
-import { createQueueUi, UI_PATH, type QueueUi } from '../../src/shared/queue-ui.js';
+import { createQueueUi, UI_PATH, type QueueUi } from '../../src/ui/queue-ui.js';
 import { bullConnection } from '../../src/shared/redis.js';
 import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';

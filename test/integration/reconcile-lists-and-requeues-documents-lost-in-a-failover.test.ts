@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, expect, it } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
-import { jobIdForDocument } from '../../src/producer/job-id.js';
+import { jobIdForDocument } from '../../src/shared/job-id.js';
 import { bullConnection, connect } from '../../src/shared/redis.js';
 import { doneKey } from '../../src/shared/done-markers.js';
 import type { ReconcileReport } from '../../src/pipeline/reconcile.js';

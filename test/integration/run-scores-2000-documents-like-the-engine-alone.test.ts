@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { OnnxEngine } from '../../src/worker/engine.js';
-import { RobertaTokenizer } from '../../src/worker/tokenizer.js';
+import { RobertaTokenizer } from '../../src/model/tokenizer.js';
 import type { OkRecord } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, runCli } from '../helpers/cli.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';

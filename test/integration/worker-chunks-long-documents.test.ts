@@ -10,7 +10,7 @@ import { recordsOf, type OkRecord } from '../../src/shared/types.js';
 import { OnnxEngine } from '../../src/worker/engine.js';
 import { planWindows, weightedMean } from '../../src/worker/long-docs.js';
 import { softmax } from '../../src/worker/postprocess.js';
-import { RobertaTokenizer } from '../../src/worker/tokenizer.js';
+import { RobertaTokenizer } from '../../src/model/tokenizer.js';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { FIXTURE_TOKENIZER } from '../helpers/cli.js';
 import { closeWorker, inProcessWorker } from '../helpers/worker.js';

@@ -1,6 +1,6 @@
 /**
  * The Grafana dashboard, the alert rules and the KEDA query name only metrics the worker
- * registers (src/shared/metrics.ts, default process metrics included, with their prefix), and
+ * registers (src/worker/metrics.ts, default process metrics included, with their prefix), and
  * only labels those metrics carry; the PrometheusRule and the plain rule file hold the same rules.
  * Histogram series (_bucket/_sum/_count) count as their histogram.
  */
@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createWorkerMetrics, metricNames } from '../../src/shared/metrics.js';
+import { createWorkerMetrics, metricNames } from '../../src/worker/metrics.js';
 import { loadYamlDocs } from '../helpers/render-kustomize.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

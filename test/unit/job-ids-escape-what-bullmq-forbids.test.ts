@@ -1,6 +1,6 @@
 import { Job } from 'bullmq';
 import { expect, test } from 'vitest';
-import { documentIdFromJobId, invalidIdReason, jobIdForDocument, jobIdForPack } from '../../src/producer/job-id.js';
+import { documentIdFromJobId, invalidIdReason, jobIdForDocument, jobIdForPack } from '../../src/shared/job-id.js';
 
 test('job id = document id, escaped only where BullMQ 6 refuses it, and reversibly', () => {
   const cases: Array<[string, string]> = [

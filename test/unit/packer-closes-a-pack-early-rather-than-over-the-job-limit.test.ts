@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkDocument } from '../../src/producer/document-limits.js';
-import { jobIdForDocument, jobIdForPack } from '../../src/producer/job-id.js';
+import { jobIdForDocument, jobIdForPack } from '../../src/shared/job-id.js';
 import { Packer, utf8Bytes } from '../../src/producer/packer.js';
 
 const doc = (i: number, text = `text ${i}`) => ({ id: `d${i}`, text });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as pw from 'parquet-wasm';
 import { afterAll, expect, it } from 'vitest';
 import type { OkRecord } from '../../src/shared/types.js';
-import { ParquetResultsWriter } from '../../src/worker/parquet-writer.js';
+import { ParquetResultsWriter } from '../../src/exporter/parquet-writer.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-pq-enc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { FixedSizeList } from 'apache-arrow';
 import type { OkRecord } from '../../src/shared/types.js';
-import { ParquetResultsWriter } from '../../src/worker/parquet-writer.js';
+import { ParquetResultsWriter } from '../../src/exporter/parquet-writer.js';
 import { readParquetTable, rowGroupSizes } from '../helpers/parquet.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-pq-'));

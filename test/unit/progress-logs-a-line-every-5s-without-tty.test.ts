@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { Progress } from '../../src/shared/progress.js';
+import { Progress } from '../../src/cli/progress.js';
 
 function fakeStream(isTTY: boolean) {
   const chunks: string[] = [];

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { erf } from '../../src/model/reference.js';
+import { erf } from '../helpers/reference-roberta.js';
 
 it('computes erf to 1e-13 across the series, continued-fraction and saturated ranges', () => {
   // Reference values to 16 digits (Abramowitz & Stegun table 7.1 extended; erfc(4.5) = 1.966e-10).

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { robertaPositionIds } from '../../src/model/reference.js';
+import { robertaPositionIds } from '../helpers/reference-roberta.js';
 
 it('gives the first real token position padTokenId + 1 and padding the position padTokenId', () => {
   // <s> This film </s> <pad> <pad>

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { RobertaTokenizer } from '../../src/worker/tokenizer.js';
+import { RobertaTokenizer } from '../../src/model/tokenizer.js';
 import {
   FIXTURE_TOKENIZER_DIR,
   HOSTILE_TEXTS,

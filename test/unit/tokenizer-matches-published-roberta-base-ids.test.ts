@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RobertaTokenizer } from '../../src/worker/tokenizer.js';
+import { RobertaTokenizer } from '../../src/model/tokenizer.js';
 import { REAL_ROBERTA_DIR, hasRealRoberta } from '../helpers/tokenizer-fixtures.js';
 
 // Expected ids as published by Hugging Face, not computed here:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_TEXTS, VOCABULARIES, sampleReviews } from '../helpers/tokenizer-fixtures.js';
-import type { Encoded, RobertaTokenizer } from '../../src/worker/tokenizer.js';
+import type { Encoded, RobertaTokenizer } from '../../src/model/tokenizer.js';
 
 function expectWellFormed(tok: RobertaTokenizer, enc: Encoded): void {
   expect(enc.ids.length).toBeGreaterThanOrEqual(2);

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { byteSymbols, trainTestTokenizer } from '../../src/model/train-tokenizer.js';
-import { RobertaTokenizer } from '../../src/worker/tokenizer.js';
+import { byteSymbols, trainTestTokenizer } from '../helpers/train-tokenizer.js';
+import { RobertaTokenizer } from '../../src/model/tokenizer.js';
 import { FIXTURE_TOKENIZER_DIR } from '../helpers/tokenizer-fixtures.js';
 
 async function trained(vocabSize?: number): Promise<string> {

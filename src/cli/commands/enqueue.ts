@@ -8,7 +8,7 @@ import { isQuiet } from '../output.js';
 import { onShutdownSignal } from '../signals.js';
 import { parseConfig } from '../../shared/config.js';
 import { REPORT, schemaOf } from '../../shared/flags.js';
-import { Progress } from '../../shared/progress.js';
+import { Progress } from '../progress.js';
 import { enqueueFile, type EnqueueSummary } from '../../producer/enqueue.js';
 import { ENQUEUE_OPTIONS, toEnqueueFileOptions } from '../../producer/options.js';
 

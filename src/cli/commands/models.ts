@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { parseConfig } from '../../shared/config.js';
 import { MODELS, REPORT, schemaOf, variant } from '../../shared/flags.js';
 import { fetchModel } from '../../model/fetch.js';
-import { stderrProgress } from '../../shared/download-progress.js';
+import { stderrProgress } from '../download-progress.js';
 import { generateModel } from '../../model/generate.js';
 import { SAMPLE_TOKENIZER_DIR } from '../../model/quickstart.js';
 import { quantizeFile } from '../../model/quantize.js';

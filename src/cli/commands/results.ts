@@ -4,8 +4,8 @@ import { CONNECTION, RESULTS, schemaOf } from '../../shared/flags.js';
 import { logger } from '../../shared/logger.js';
 import { waitForRedis } from '../../shared/redis-checks.js';
 import { E } from '../../shared/errors.js';
-import { ParquetResultsWriter } from '../../worker/parquet-writer.js';
-import { ResultsExporter } from '../../worker/results-exporter.js';
+import { ParquetResultsWriter } from '../../exporter/parquet-writer.js';
+import { ResultsExporter } from '../../exporter/results-exporter.js';
 import { addFlags, pick, runCommand } from '../options.js';
 
 const resultsSchema = schemaOf(RESULTS);

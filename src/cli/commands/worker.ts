@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { parseConfig, scaleOutSchema, workerSchema, type ScaleOutConfig, type WorkerConfig } from '../../shared/config.js';
 import { E } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
-import { createQueueUi, UI_PATH, type QueueUi } from '../../shared/queue-ui.js';
+import { createQueueUi, UI_PATH, type QueueUi } from '../../ui/queue-ui.js';
 import { SUPERVISED_ENV, WORKER_PROCESS_ENV, childSpecs } from '../../supervisor/child-command.js';
 import { Supervisor } from '../../supervisor/supervisor.js';
 import type { ReadyMessage } from '../../supervisor/worker-process.js';

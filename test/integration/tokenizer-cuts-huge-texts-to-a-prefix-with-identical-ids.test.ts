@@ -1,6 +1,6 @@
 /**
  * A text far over the model window is tokenized only up to a prefix (RobertaTokenizer.encodeBatch,
- * the argument at cutAt in src/worker/tokenizer.ts): the ids must be exactly those of tokenizing
+ * the argument at cutAt in src/model/tokenizer.ts): the ids must be exactly those of tokenizing
  * the whole text and truncating, on real text (rt-polarity reviews with the real roberta-base
  * vocabulary where ../shared has them, the committed sample reviews with the trained vocabulary)
  * and on texts built to break a careless cut. The reference is a plain `tokenizers` Tokenizer
@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RobertaTokenizer } from '../../src/worker/tokenizer.js';
-import { RobertaTokenizer as Tok } from '../../src/worker/tokenizer.js';
+import type { RobertaTokenizer } from '../../src/model/tokenizer.js';
+import { RobertaTokenizer as Tok } from '../../src/model/tokenizer.js';
 import { FIXTURE_TOKENIZER_DIR, hasRealRoberta, HOSTILE_TEXTS, REAL_ROBERTA_DIR, repoRoot, sampleReviews } from '../helpers/tokenizer-fixtures.js';
 
 /** exactCountChars 0: cut at the bound itself, so that short texts exercise the cut too. */

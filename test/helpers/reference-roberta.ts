@@ -8,8 +8,8 @@
  * precision), and without a mask every token, padding included, is attended — what a model
  * without an attention_mask input does.
  */
-import type { ModelHead, RobertaConfig } from './config.js';
-import { weightNames, type LayerNormNames, type LinearNames, type Weights } from './weights.js';
+import type { ModelHead, RobertaConfig } from '../../src/model/config.js';
+import { weightNames, type LayerNormNames, type LinearNames, type Weights } from '../../src/model/weights.js';
 
 export interface ReferenceInput {
   config: RobertaConfig;

@@ -26,7 +26,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import { decodeFailedReason } from '../shared/errors.js';
 import { failedRecord, type RecordSetup } from '../shared/failed-record.js';
 import { logger } from '../shared/logger.js';
-import { documentIdFromJobId } from '../producer/job-id.js';
+import { documentIdFromJobId } from '../shared/job-id.js';
 import { addMarkerWrites, failedMarker } from '../shared/done-markers.js';
 import { queueOptions, resultsQueueName } from '../shared/queues.js';
 import { bullConnection, connect, type RedisClient } from '../shared/redis.js';

@@ -12,9 +12,9 @@ import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Queue } from 'bullmq';
 import { Hono } from 'hono';
-import type { RouteHandler } from './http-server.js';
-import { queueOptions, resultsQueueName } from './queues.js';
-import { bullConnection } from './redis.js';
+import type { RouteHandler } from '../shared/http-server.js';
+import { queueOptions, resultsQueueName } from '../shared/queues.js';
+import { bullConnection } from '../shared/redis.js';
 
 export const UI_PATH = '/ui';
 

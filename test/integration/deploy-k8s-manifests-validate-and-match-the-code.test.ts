@@ -19,7 +19,7 @@ import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/ked
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { deviceSchema, envName, workerSchema } from '../../src/shared/config.js';
 import { startMetricsServer } from '../../src/shared/http-server.js';
-import { metricNames } from '../../src/shared/metrics.js';
+import { metricNames } from '../../src/worker/metrics.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE } from '../../src/shared/queues.js';
 import { enqueueSchema } from '../../src/producer/options.js';
 import { containersOf, loadYamlDocs, renderKustomization, type K8sObject } from '../helpers/render-kustomize.js';

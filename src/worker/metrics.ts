@@ -4,7 +4,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { oomState } from './redis-oom.js';
+import { oomState } from '../shared/redis-oom.js';
 
 const P = 'roberta_batch_';
 

@@ -3,7 +3,8 @@
  * tokens, with the `tokenizers` trainer, and writes it in RoBERTa's layout: vocab.json,
  * merges.txt and tokenizer.json (the committed copy lives in models/sample-tokenizer/).
  *
- * Regenerate: `npx tsc -p tsconfig.build.json && node dist/model/train-tokenizer.js models/sample-tokenizer`
+ * Regenerate: `npx vite-node test/helpers/train-tokenizer-cli.ts models/sample-tokenizer` (a test
+ * fixture, not part of the product: it lives beside the tests and is not compiled into dist/)
  *
  * The Node binding (0.23.2) has no trainer constructors: `Tokenizer.train(files)` always uses
  * the model's default BpeTrainer (vocab_size 30000, min_frequency 0, no special tokens, no
@@ -19,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BPE, Tokenizer, byteLevelAlphabet, byteLevelPreTokenizer } from 'tokenizers';
-import { ROBERTA_SPECIAL_TOKENS, RobertaTokenizer } from '../worker/tokenizer.js';
+import { ROBERTA_SPECIAL_TOKENS, RobertaTokenizer } from '../../src/model/tokenizer.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -137,10 +138,4 @@ export async function trainTestTokenizer(outDir: string, opts: TrainTestTokenize
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outDir = path.resolve(process.argv[2] ?? path.join(repoRoot, 'models/sample-tokenizer'));
-  const result = await trainTestTokenizer(outDir);
-  console.error(`wrote ${result.vocabSize} tokens, ${result.merges} merges to ${outDir}`);
 }
