@@ -1,27 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects:
- * - `unit`: test/unit, in-process only: no build step (`npm run test:unit`);
- * - `integration`: test/integration (spawned CLIs and worker threads run dist/, so the build
- *   comes first), two files at a time (2-core machines);
- * - `serial`: tests that measure latency or kill processes (`*.serial.test.ts`, test/chaos but
- *   CHAOS_IN_PARALLEL),
- *   one file at a time after the others, so that other tests' CPU load does not distort what
- *   they measure.
- * Every project finds a Redis first (global-setup.ts); `integration` and `serial` build dist/
- * when a source file is newer than it (build-setup.ts).
+ * Two projects, run together, two test files at a time (2-core machines):
+ * - `unit`: test/unit, in-process only: no build step (`npm run test:unit`); one module cache
+ *   per fork (isolate: false), since these files share no state but what they import;
+ * - `integration`: test/integration and test/chaos (spawned CLIs and worker threads run
+ *   dist/, so the build comes first: build-setup.ts, skipped when dist/ is newer than every
+ *   source). Fault tests start their own redis-server and signal only processes they started,
+ *   and no test takes a duration or rate as a precondition (timings are derived from what the
+ *   test itself measured), so they run beside the others instead of one at a time.
+ * Every project finds a Redis first (global-setup.ts).
  */
-/**
- * Files under test/chaos that neither kill a process mid-work nor measure time (a private
- * Redis filled to maxmemory, one refusing to start, the soak's memory bound): they run two at a
- * time with the integration tests instead of alone.
- */
-const CHAOS_IN_PARALLEL = [
-  'test/chaos/exporter-drains-a-full-redis.test.ts',
-  'test/chaos/startup-refuses-evicting-redis-unless-allowed.test.ts',
-  'test/chaos/soak-short-stays-under-maxmemory-and-exports-each-id-once.test.ts',
-];
 const REDIS = 'test/helpers/global-setup.ts';
 const BUILD = 'test/helpers/build-setup.ts';
 
@@ -39,8 +28,7 @@ export default defineConfig({
           name: 'unit',
           globalSetup: [REDIS],
           include: ['test/unit/**/*.test.ts'],
-          exclude: ['**/*.serial.test.ts', '**/node_modules/**'],
-          sequence: { groupOrder: 0 },
+          isolate: false,
         },
       },
       {
@@ -48,20 +36,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           globalSetup: [BUILD, REDIS],
-          include: ['test/integration/**/*.test.ts', ...CHAOS_IN_PARALLEL],
-          exclude: ['**/*.serial.test.ts', '**/node_modules/**'],
-          sequence: { groupOrder: 0 },
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'serial',
-          globalSetup: [BUILD, REDIS],
-          include: ['test/**/*.serial.test.ts', 'test/chaos/**/*.test.ts'],
-          exclude: ['**/node_modules/**', ...CHAOS_IN_PARALLEL],
-          poolOptions: { forks: { singleFork: true } },
-          sequence: { groupOrder: 1 },
+          include: ['test/integration/**/*.test.ts', 'test/chaos/**/*.test.ts'],
         },
       },
     ],

@@ -7,7 +7,6 @@
  *
  * Call sites use the factories: `E.MODEL_LOAD(file, cause)`, `E.CONFIG(message, { hint })`.
  */
-import { UnrecoverableError } from 'bullmq';
 
 interface CatalogueEntry {
   /** What the code means, in one line (docs/ERRORS.md says the same). */
@@ -146,18 +145,6 @@ export function decodeFailedReason(failedReason: string | undefined): { code: Er
   const m = /^(E_[A-Z_]+): ([\s\S]*)$/.exec(failedReason ?? '');
   if (m && isErrorCode(m[1])) return { code: m[1], reason: m[2] };
   return { code: undefined, reason: failedReason ?? '' };
-}
-
-/**
- * The error a BullMQ processor throws for `err`, with the code encoded in the message. A
- * document's own failure (DocumentError: already recorded as its result) becomes BullMQ's
- * UnrecoverableError so the job fails at once instead of burning its attempts; every other
- * error keeps the job's attempts (the worker records its documents on the last one).
- */
-export function toJobError(err: unknown): unknown {
-  if (!(err instanceof RobertaBatchError)) return err;
-  if (err instanceof DocumentError) return new UnrecoverableError(encodeFailedReason(err.code, err.reason));
-  return new Error(encodeFailedReason(err.code, err.message), { cause: err });
 }
 
 /** Exit code of a command that ends on `err` (1 for errors outside the catalogue). */

@@ -8,7 +8,8 @@
 import { EventEmitter } from 'node:events';
 import { Worker as BullWorker, Queue, type ConnectionOptions, type Job } from 'bullmq';
 import type { RedisClient } from '../shared/redis.js';
-import { E, DocumentError, errorMessage, toJobError, type ErrorCode } from '../shared/errors.js';
+import { E, DocumentError, errorMessage, type ErrorCode } from '../shared/errors.js';
+import { toJobError } from './job-error.js';
 import { failedRecord } from '../shared/failed-record.js';
 import { startMetricsServer, type MetricsServer } from '../shared/http-server.js';
 import type { Logger } from '../shared/logger.js';

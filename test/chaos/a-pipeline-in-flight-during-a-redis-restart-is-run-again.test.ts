@@ -30,7 +30,7 @@ async function restartMidTransaction(server: RedisServer, watcher: Redis, send: 
   const result = send();
   result.catch(() => {});
   for (;;) {
-    const list = String(await watcher.client('LIST', 'TYPE', 'normal'));
+    const list = String(await watcher.call('CLIENT', 'LIST', 'TYPE', 'normal'));
     const queued = list.split('\n').filter((l) => !l.includes('cmd=client')).map((l) => Number(/ multi=(-?\d+)/.exec(l)?.[1] ?? -1));
     if (queued.some((n) => n > 0)) {
       process.kill(server.pid!, 'SIGSTOP');

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, DocumentError, E, RobertaBatchError, decodeFailedReason, encodeFailedReason, exitCodeOf, toJobError, type ErrorCode } from '../../src/shared/errors.js';
+import { CATALOGUE, DocumentError, E, RobertaBatchError, decodeFailedReason, encodeFailedReason, exitCodeOf, type ErrorCode } from '../../src/shared/errors.js';
+import { toJobError } from '../../src/worker/job-error.js';
 
 const codes = Object.keys(CATALOGUE) as ErrorCode[];
 
