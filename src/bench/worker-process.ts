@@ -72,10 +72,11 @@ export class WorkerProcess {
     const w = new WorkerProcess(child);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const events = w.#output.split('\n').filter((l) => l.includes('"event"')).map(parseLogLine);
-      const listening = events.find((e) => e?.event === LOG_EVENT.metricsListening);
+      // Builds before the `event` field (a --baseline-cli of an older commit) said the same in `msg`.
+      const events = w.#output.split('\n').filter((l) => l.startsWith('{')).map(parseLogLine);
+      const listening = events.find((e) => e?.event === LOG_EVENT.metricsListening || e?.msg === 'metrics server listening');
       if (typeof listening?.url === 'string') w.#metricsUrl = listening.url;
-      if (events.some((e) => e?.event === LOG_EVENT.ready)) break;
+      if (events.some((e) => e?.event === LOG_EVENT.ready || e?.msg === 'worker ready')) break;
       if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
         w.kill();
         throw new Error(`worker did not become ready (exit ${child.exitCode ?? child.signalCode ?? 'timeout'}):\n${w.#output.slice(-3000)}`);
