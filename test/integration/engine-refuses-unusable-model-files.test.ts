@@ -2,10 +2,10 @@
  * Every wrong model a user can point at gives a typed
  * error with a stable code that names the file and the fix.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RobertaBatchError } from '../../src/shared/errors.js';
 import { OnnxEngine, type EngineOptions } from '../../src/worker/engine.js';
 import { testModel } from '../helpers/models.js';
@@ -14,6 +14,7 @@ import { writeFloatInputModel, writeIntOutputModel, writeUnknownOperatorModel } 
 const cpu: EngineOptions = { device: { kind: 'cpu' }, graphOptimization: 'basic', intraOpThreads: 1, interOpThreads: 1, skipHash: true };
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'rb-bad-models-')); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function openError(file: string, opts: EngineOptions = cpu): Promise<RobertaBatchError> {
   const err = await OnnxEngine.open(file, opts).then(() => undefined, (e: unknown) => e);

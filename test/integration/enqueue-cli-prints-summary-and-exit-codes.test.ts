@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { useTestQueue } from '../helpers/test-queue.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const main = path.join(root, 'dist/cli/main.js');
@@ -32,7 +32,7 @@ function cli(args: string[], opts: { stdin?: string; env?: Record<string, string
 
 test('enqueue CLI: prints the summary, exit 0; a re-run is a no-op; stdin works', async () => {
   const { name, queue } = useTestQueue();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-cli-'));
+  const dir = tempDir('rb-cli-');
   const file = path.join(dir, 'train.csv');
   writeFileSync(file, 'textID,text,sentiment\na1,good,positive\na2,"bad, really",negative\na3,"broken"quote,neutral\n');
 
@@ -69,7 +69,7 @@ test('enqueue CLI: invalid options exit 2 listing every invalid field; --strict 
   const unknown = await cli(['x.jsonl', '--no-such-flag']);
   expect(unknown.code).toBe(2);
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-cli-'));
+  const dir = tempDir('rb-cli-');
   const file = path.join(dir, 'in.jsonl');
   writeFileSync(file, '{"id":"a","text":"x"}\n{"id":"b","text":\n');
   const strict = await cli([file, '--queue', name, '--strict']);

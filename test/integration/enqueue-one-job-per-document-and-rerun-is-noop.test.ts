@@ -1,14 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync} from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { enqueueDocuments, enqueueFile } from '../../src/producer/enqueue.js';
 import { jobIdForDocument } from '../../src/shared/job-id.js';
 import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 test('N documents become N jobs whose id is the document id; enqueueing the file again adds nothing', async () => {
   const { name, queue } = useTestQueue();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-enq-'));
+  const dir = tempDir('rb-enq-');
   const file = path.join(dir, 'docs.jsonl');
   const ids = Array.from({ length: 250 }, (_, i) => (i % 50 === 0 ? String(i + 1) : `doc-${i + 1}`)); // some integer-like ids
   writeFileSync(file, ids.map((id, i) => JSON.stringify({ id, text: `text ${i}`, lang: 'en' })).join('\n') + '\n');

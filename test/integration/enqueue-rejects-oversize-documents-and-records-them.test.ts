@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
 import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 test('a 10 MB document never reaches Redis; oversize documents and jobs are recorded with their line numbers', async () => {
   const { name, queue } = useTestQueue();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-big-'));
+  const dir = tempDir('rb-big-');
   const file = path.join(dir, 'big.jsonl');
   const errorsOut = path.join(dir, 'errors.jsonl');
   writeFileSync(file, [
@@ -35,7 +35,7 @@ test('a 10 MB document never reaches Redis; oversize documents and jobs are reco
 
 test('with --max-doc-bytes raised, a document whose job is over --max-job-bytes is still rejected', async () => {
   const { name, queue } = useTestQueue();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-big-'));
+  const dir = tempDir('rb-big-');
   const file = path.join(dir, 'docs.txt');
   writeFileSync(file, `short\n${'w'.repeat(3 * 1024 * 1024)}\n`);
   const s = await enqueueFile(file, { redisUrl: redisUrl(), queue: name, maxDocBytes: 10 * 1024 * 1024 });

@@ -2,7 +2,7 @@
  * A nightly re-run with --skip-unchanged enqueues nothing when nothing
  * changed, and exactly the changed documents when some did; each run is visible in `status`.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -31,6 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (worker) await closeWorker(worker);
+  rmSync(dir, { recursive: true, force: true });
   const r = connect(redisUrl());
   await r.connect();
   const keys = await r.keys(`bull:${queue}:*`);

@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { enqueueFile } from '../../src/producer/enqueue.js';
 import { redisUrl, useTestQueue } from '../helpers/test-queue.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 test('--strict aborts on the first malformed line with its line number and code', async () => {
   const { name, queue } = useTestQueue();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-strict-'));
+  const dir = tempDir('rb-strict-');
   const file = path.join(dir, 'in.jsonl');
   const errorsOut = path.join(dir, 'errors.jsonl');
   writeFileSync(file, ['{"id":"a","text":"x"}', '{"id":"b","text":"y"}', '{"text":"no id"}', '{"id":"c","text":"z"}'].join('\n'));

@@ -4,8 +4,7 @@
  * task and model), not a made-up `sentiment`; with no result to learn from it says `unknown`.
  * The failed state is written directly with a BullMQ worker whose processor fails the job.
  */
-import { readFileSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync} from 'node:fs';
 import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { expect, it, onTestFinished } from 'vitest';
@@ -13,6 +12,7 @@ import { encodeFailedReason } from '../../src/shared/errors.js';
 import type { OkRecord, ResultJobData } from '../../src/shared/types.js';
 import { ResultsExporter } from '../../src/exporter/results-exporter.js';
 import { connectionFor, redisUrl, useTestQueue, withDeadline } from '../helpers/test-queue.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 async function failOneJob(queue: string, docId: string, reason: string): Promise<void> {
   const q = new Queue(queue, { connection: connectionFor() });
@@ -33,7 +33,7 @@ function okEmbedRecord(id: string): OkRecord {
 }
 
 async function exportFailures(queue: string): Promise<Record<string, unknown>[]> {
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'rb-exp-')), 'out.jsonl');
+  const out = path.join(tempDir('rb-exp-'), 'out.jsonl');
   const exporter = new ResultsExporter({ redisUrl: redisUrl(), queue, prefix: 'bull', out });
   await exporter.start();
   try {

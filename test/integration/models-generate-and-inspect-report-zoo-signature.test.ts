@@ -3,14 +3,14 @@
  * zoo file's signature (one int64 token-id input, output [batch, 2]); `--out DIR` writes a
  * folder a worker can use as --model directly.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync} from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 it('generates a zoo-signature classifier that inspect describes like the zoo file', async () => {
-  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'rb-gen-')), 'bundle');
+  const dir = path.join(tempDir('rb-gen-'), 'bundle');
   const gen = await runCli(['models', 'generate', '--preset', 'tiny', '--head', 'sequence-classification', '--signature', 'zoo', '--out', dir]);
   expect(gen.code, gen.output).toBe(0);
   expect(gen.output).toMatch(/random weights: scores are meaningless/);

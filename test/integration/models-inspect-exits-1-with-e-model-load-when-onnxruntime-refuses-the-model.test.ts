@@ -2,15 +2,15 @@
  * A file that is ONNX but that onnxruntime cannot load (here an operator no runtime has)
  * fails as E_MODEL_LOAD with exit 1; E_MODEL_NOT_ONNX is kept for files that are not ONNX.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync} from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { spawnCli } from '../helpers/cli.js';
 import { writeUnknownOperatorModel } from '../helpers/odd-models.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 it('models inspect: E_MODEL_LOAD, exit 1, for a model onnxruntime refuses; E_MODEL_NOT_ONNX for text', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-model-load-'));
+  const dir = tempDir('rb-model-load-');
   const model = path.join(dir, 'unknown-op.onnx');
   writeUnknownOperatorModel(model);
   const refused = spawnCli(['models', 'inspect', model], { LOG_LEVEL: 'warn' });

@@ -3,8 +3,7 @@
  * equals the engine's direct single-document result within 1e-4; the mean batch size seen in
  * the metrics is above 8.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { OnnxEngine } from '../../src/worker/engine.js';
@@ -13,9 +12,10 @@ import type { OkRecord } from '../../src/shared/types.js';
 import { FIXTURE_TOKENIZER, runCli } from '../helpers/cli.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { maxAbsDiff, testModel } from '../helpers/models.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 it('scores every document once, each exactly as the engine scores it alone', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-run-'));
+  const dir = tempDir('rb-run-');
   const docs = syntheticDocs(2000);
   const input = path.join(dir, 'docs.jsonl');
   writeFileSync(input, toJsonl(docs));

@@ -2,8 +2,7 @@
  * `roberta-batch run` on SIGTERM: stops reading, lets the workers finish their jobs in flight,
  * cleans up (queues, the private redis-server it started) and exits 1 with E_SHUTDOWN.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync} from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { FIXTURE_TOKENIZER, spawnCli } from '../helpers/cli.js';
@@ -11,9 +10,10 @@ import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { longDocs, slowModel } from '../helpers/slow-model.js';
 import { toJsonl } from '../helpers/corpus.js';
 import { canConnect } from '../../src/shared/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 it('drains, removes its private Redis and exits with E_SHUTDOWN', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-run-sigterm-'));
+  const dir = tempDir('rb-run-sigterm-');
   const input = path.join(dir, 'docs.jsonl');
   writeFileSync(input, toJsonl(longDocs(64)));
   // An unreachable REDIS_URL is not used: `run` falls back to 127.0.0.1:6379 or a private server.

@@ -3,8 +3,7 @@
  * in the test process (each with its own BullMQ connections and inference thread, as two
  * processes would have); the exporter is the real CLI.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync} from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
@@ -14,6 +13,7 @@ import type { RobertaWorker } from '../../src/worker/worker.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName } from '../helpers/queues.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const queue = uniqueQueueName('two-workers');
 const workers: RobertaWorker[] = [];
@@ -33,7 +33,7 @@ it('processes each document once across two worker processes', async () => {
     workerIds.push(`w${n}`);
   }
   await Promise.all(workers.map((w) => w.start()));
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'rb-two-')), 'out.jsonl');
+  const out = path.join(tempDir('rb-two-'), 'out.jsonl');
   // The exporter drains what is there; rerun until all 600 are exported (workers may still be busy).
   let lines: { id: string; workerId: string }[] = [];
   for (let i = 0; i < 60 && lines.length < 600; i++) {

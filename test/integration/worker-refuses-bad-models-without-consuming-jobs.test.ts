@@ -3,7 +3,7 @@
  * embedding table) stops the worker at start-up with a code and a non-zero exit, and the
  * waiting job is still waiting afterwards.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -23,6 +23,7 @@ beforeAll(async () => {
   await enqueueDocuments([{ id: 'waiting-doc', text: 'still here afterwards' }], { redisUrl: redisUrl(), queue });
 });
 afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
   const q = new Queue(queue, { connection: bullConnection(redisUrl()) });
   expect(await q.getJobCounts('waiting', 'active', 'completed', 'failed')).toEqual({ waiting: 1, active: 0, completed: 0, failed: 0 });
   await q.close();
