@@ -3,8 +3,8 @@
  * validated once by parseConfig (src/shared/config.ts), every invalid field reported together.
  */
 import type { z } from 'zod';
-import { CONNECTION, INPUT, PRODUCER, schemaOf } from '../shared/flags.js';
-import { ENQUEUE_DEFAULTS } from './enqueue.js';
+// The table's default, not ENQUEUE_DEFAULTS: importing enqueue.js here would load BullMQ for `enqueue --help`.
+import { CONNECTION, INPUT, PACKED_DOCS_PER_JOB, PRODUCER, schemaOf } from '../shared/flags.js';
 import type { EnqueueFileOptions } from './enqueue.js';
 
 const { resultsQueue: _results, ...PRODUCER_CONNECTION } = CONNECTION;
@@ -19,7 +19,7 @@ export type EnqueueConfig = z.infer<typeof enqueueSchema>;
 /** The library options for a validated configuration (the encoding is already normalised). */
 export function toEnqueueFileOptions(c: EnqueueConfig, input?: string): EnqueueFileOptions {
   const { fingerprintTtlDays, keepDoneDays, ...rest } = c;
-  const docsPerJob = c.docsPerJob ?? (c.skipUnchanged ? 1 : ENQUEUE_DEFAULTS.fileDocsPerJob);
+  const docsPerJob = c.docsPerJob ?? (c.skipUnchanged ? 1 : PACKED_DOCS_PER_JOB);
   return { ...rest, docsPerJob, encoding: c.encoding as 'utf8' | 'latin1', keepDoneDays: keepDoneDays || fingerprintTtlDays || 0, inputLabel: input };
 }
 

@@ -9,7 +9,7 @@ import { onShutdownSignal } from '../signals.js';
 import { parseConfig } from '../../shared/config.js';
 import { REPORT, schemaOf } from '../../shared/flags.js';
 import { Progress } from '../progress.js';
-import { enqueueFile, type EnqueueSummary } from '../../producer/enqueue.js';
+import type { EnqueueSummary } from '../../producer/enqueue.js';
 import { ENQUEUE_OPTIONS, toEnqueueFileOptions } from '../../producer/options.js';
 
 const ENQUEUE_FLAGS = { ...ENQUEUE_OPTIONS, json: { ...REPORT.json, help: 'print the summary as one JSON object on stdout' }, progress: REPORT.progress };
@@ -69,6 +69,8 @@ export function enqueueCommand(): Command {
     .action((input: string, flags: Record<string, unknown>) =>
       runCommand(async () => {
         const { json, progress: showProgress, ...config } = parseConfig(enqueueCommandSchema, flags);
+        // Loaded once the flags are valid: a usage error or --help never pays for BullMQ.
+        const { enqueueFile } = await import('../../producer/enqueue.js');
         const controller = new AbortController();
         let bar: Progress | undefined;
         let done: Promise<unknown> = Promise.resolve();

@@ -4,9 +4,6 @@ import { CONNECTION, EVAL, INPUT, PIPELINE, REPORT, WORKER, schemaOf, variant } 
 import { logger } from '../../shared/logger.js';
 import { runProgress, showModelBanner } from '../output.js';
 import { abortOnShutdownSignal } from '../signals.js';
-import { defaultModelFor } from '../../model/quickstart.js';
-import { evaluateFile } from '../../eval/evaluate.js';
-import { formatReport } from '../../eval/report.js';
 import { addFlags, only, pick, readerOptions, runCommand } from '../options.js';
 
 /** Embedding-only flags make no sense for a sentiment evaluation. */
@@ -32,6 +29,10 @@ export function evalCommand(): Command {
       // Every flag checked before anything starts (a default model may be generated next).
       const given = pick(opts, EVAL_FLAGS);
       const c = parseConfig(evalSchema, given);
+      // Loaded once the flags are valid: a usage error or --help never pays for the pipeline.
+      const [{ defaultModelFor }, { evaluateFile }, { formatReport }] = await Promise.all([
+        import('../../model/quickstart.js'), import('../../eval/evaluate.js'), import('../../eval/report.js'),
+      ]);
       let model = c.model;
       let generated = false;
       if (!model) ({ model, generated } = await defaultModelFor('sentiment'));

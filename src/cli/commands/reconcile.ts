@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { parseConfig } from '../../shared/config.js';
 import { CONNECTION, INPUT, RECONCILE, REPORT, schemaOf } from '../../shared/flags.js';
-import { reconcile, type ReconcileReport } from '../../pipeline/reconcile.js';
+import type { ReconcileReport } from '../../pipeline/reconcile.js';
 import { addFlags, runCommand } from '../options.js';
 
 const FLAGS = {
@@ -51,6 +51,8 @@ Exit codes: 0 done (also when documents are missing), 1 error, 2 invalid options
     .action((input: string, flags: Record<string, unknown>) =>
       runCommand(async () => {
         const { json, ids, ...c } = parseConfig(reconcileSchema, flags);
+        // Loaded once the flags are valid: a usage error or --help never pays for BullMQ.
+        const { reconcile } = await import('../../pipeline/reconcile.js');
         const report = await reconcile(input, { ...c, encoding: c.encoding as 'utf8' | 'latin1' });
         process.stdout.write(json ? `${JSON.stringify(report)}\n` : formatReport(report, ids));
         return 0;

@@ -2,10 +2,7 @@ import { Command } from 'commander';
 import { connectionSchema, parseConfig } from '../../shared/config.js';
 import { CONNECTION, RESULTS, schemaOf } from '../../shared/flags.js';
 import { logger } from '../../shared/logger.js';
-import { waitForRedis } from '../../shared/redis-checks.js';
 import { E } from '../../shared/errors.js';
-import { ParquetResultsWriter } from '../../exporter/parquet-writer.js';
-import { ResultsExporter } from '../../exporter/results-exporter.js';
 import { addFlags, pick, runCommand } from '../options.js';
 
 const resultsSchema = schemaOf(RESULTS);
@@ -23,11 +20,14 @@ export function resultsCommand(): Command {
       if (r.format === 'parquet' && out.endsWith('.jsonl')) {
         throw E.CONFIG(`--format parquet with --out ${out}`, { hint: 'name the Parquet file *.parquet' });
       }
+      // Loaded once the flags are valid (ioredis, BullMQ); Arrow and parquet-wasm only for --format parquet.
+      const [{ waitForRedis }, { ResultsExporter }] = await Promise.all([import('../../shared/redis-checks.js'), import('../../exporter/results-exporter.js')]);
       await waitForRedis(c.redisUrl, c.redisWaitMs);
+      const { ParquetResultsWriter } = r.format === 'parquet' ? await import('../../exporter/parquet-writer.js') : { ParquetResultsWriter: undefined };
       const exporter = new ResultsExporter({
         redisUrl: c.redisUrl, queue: c.queue, prefix: c.prefix, resultsQueue: c.resultsQueue,
         out, errorsOut: r.errorsOut,
-        sink: r.format === 'parquet' ? new ParquetResultsWriter({ out }) : undefined,
+        sink: ParquetResultsWriter ? new ParquetResultsWriter({ out }) : undefined,
       });
       onShutdownSignal(() => exporter.close());
       await exporter.start();

@@ -3,8 +3,7 @@ import { givenFields, parseConfig, workerSchema, type WorkerConfig } from '../..
 import { CONNECTION, INPUT, PACKED_DOCS_PER_JOB, PIPELINE, WORKER, schemaOf, variant } from '../../shared/flags.js';
 import { logger } from '../../shared/logger.js';
 import { runProgress, showModelBanner } from '../output.js';
-import { defaultModelFor } from '../../model/quickstart.js';
-import { runPipeline, type RunSummary } from '../../pipeline/run.js';
+import type { RunSummary } from '../../pipeline/run.js';
 import { addFlags, only, pick, readerOptions, runCommand } from '../options.js';
 import { abortOnShutdownSignal } from '../signals.js';
 
@@ -45,6 +44,8 @@ export function runCommandDef(): Command {
       const given = pick(opts, RUN_FLAGS);
       const c = parseConfig(runSchema, given);
       const explicit = givenFields(runSchema, given);
+      // Loaded once the flags are valid: a usage error or --help never pays for the pipeline.
+      const [{ defaultModelFor }, { runPipeline }] = await Promise.all([import('../../model/quickstart.js'), import('../../pipeline/run.js')]);
       let model = c.model;
       let generated = false;
       if (!model) ({ model, generated } = await defaultModelFor(c.task));

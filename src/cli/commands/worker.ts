@@ -3,18 +3,18 @@ import { Command } from 'commander';
 import { parseConfig, scaleOutSchema, workerSchema, type ScaleOutConfig, type WorkerConfig } from '../../shared/config.js';
 import { E } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';
-import { createQueueUi, UI_PATH, type QueueUi } from '../../ui/queue-ui.js';
+import type { QueueUi } from '../../ui/queue-ui.js';
 import { SUPERVISED_ENV, WORKER_PROCESS_ENV, childSpecs } from '../../supervisor/child-command.js';
-import { Supervisor } from '../../supervisor/supervisor.js';
 import type { ReadyMessage } from '../../supervisor/worker-process.js';
-import { RobertaWorker } from '../../worker/worker.js';
 import { CONNECTION, SCALE_OUT, WORKER } from '../../shared/flags.js';
 import { addFlags, pick, runCommand } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
-function queueUi(config: WorkerConfig, scale: ScaleOutConfig): QueueUi | undefined {
+/** The queue UI (bull-board, hono) is loaded only with --ui or --ui-write. */
+async function queueUi(config: WorkerConfig, scale: ScaleOutConfig): Promise<{ ui: QueueUi; path: string } | undefined> {
   if (!scale.ui && !scale.uiWrite) return undefined;
-  return createQueueUi({ redisUrl: config.redisUrl, prefix: config.prefix, queue: config.queue, resultsQueue: config.resultsQueue, write: scale.uiWrite });
+  const { createQueueUi, UI_PATH } = await import('../../ui/queue-ui.js');
+  return { path: UI_PATH, ui: createQueueUi({ redisUrl: config.redisUrl, prefix: config.prefix, queue: config.queue, resultsQueue: config.resultsQueue, write: scale.uiWrite }) };
 }
 
 /**
@@ -22,6 +22,7 @@ function queueUi(config: WorkerConfig, scale: ScaleOutConfig): QueueUi | undefin
  * drains, exit 0 when all did. Second: SIGKILL every process by pid and exit 1.
  */
 async function supervise(given: Record<string, unknown>, config: WorkerConfig, scale: ScaleOutConfig): Promise<number> {
+  const { Supervisor } = await import('../../supervisor/supervisor.js');
   const sup = new Supervisor({
     specs: childSpecs(given, config, scale),
     cli: fileURLToPath(new URL('../main.js', import.meta.url)),
@@ -76,6 +77,8 @@ export function workerCommand(): Command {
         return supervise(given, config, scale);
       }
       if (supervised) reportToSupervisor(config);
+      // Loaded once the flags are valid: a usage error or --help never pays for the worker.
+      const { RobertaWorker } = await import('../../worker/worker.js');
       const worker = new RobertaWorker(config);
       let ui: QueueUi | undefined;
       onShutdownSignal(async () => {
@@ -89,10 +92,11 @@ export function workerCommand(): Command {
         await worker.close();
         throw err;
       }
-      ui = queueUi(config, scale);
-      if (ui && worker.httpServer) {
-        worker.httpServer.mount(UI_PATH, ui.handler);
-        logger().info({ url: `http://${config.metricsHost}:${worker.httpServer.port}${UI_PATH}`, readOnly: !scale.uiWrite }, 'queue UI listening');
+      const mounted = await queueUi(config, scale);
+      ui = mounted?.ui;
+      if (mounted && worker.httpServer) {
+        worker.httpServer.mount(mounted.path, mounted.ui.handler);
+        logger().info({ url: `http://${config.metricsHost}:${worker.httpServer.port}${mounted.path}`, readOnly: !scale.uiWrite }, 'queue UI listening');
       }
       if (supervised && process.send) {
         const info = worker.modelInfo;
