@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import FaultTestsFirst from './test/helpers/sequencer.js';
 
 /**
  * Two projects, run together, three test files at a time on this project's 2-core machines:
@@ -15,6 +16,7 @@ import { defineConfig } from 'vitest/config';
  *   Redis restart), and a third file keeps the cores busy meanwhile. minForks = maxForks:
  *   vitest 3.2 with isolate: false rejects with "Terminating worker thread" when it retires an
  *   idle fork (vitest-dev/vitest#8133, #8564).
+ * On a fresh clone the chaos tests start first (test/helpers/sequencer.ts).
  * Every project finds a Redis first (global-setup.ts).
  */
 const REDIS = 'test/helpers/global-setup.ts';
@@ -27,6 +29,7 @@ export default defineConfig({
     teardownTimeout: 30_000,
     pool: 'forks',
     isolate: false,
+    sequence: { sequencer: FaultTestsFirst },
     poolOptions: { forks: { maxForks: 3, minForks: 3 } },
     projects: [
       {
