@@ -3,8 +3,9 @@
  * roberta-batch: bulk RoBERTa inference over BullMQ. Each command parses its flags and calls
  * the library under src/producer, src/worker, src/pipeline and src/model.
  *
- * Only the command being run is loaded (with its dependencies: onnxruntime, bull-board, arrow,
- * parquet-wasm...); `--help` without a command loads them all to list them.
+ * Only the command being run is loaded (`--help` without a command loads them all to list them),
+ * and each command imports its implementation (BullMQ, onnxruntime, bull-board, arrow,
+ * parquet-wasm...) only once its flags are valid: `--help` and usage errors stay cheap.
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
