@@ -2,6 +2,7 @@
  * Signal handling for long-running commands (graphile-worker's pattern): the first SIGTERM or
  * SIGINT starts a graceful shutdown, a second one ends the process at once.
  */
+import { runBeforeExitHooks } from '../shared/exit-hooks.js';
 import { logger } from '../shared/logger.js';
 
 /**
@@ -30,7 +31,7 @@ export function onShutdownSignal(shutdown: (signal: NodeJS.Signals) => Promise<b
       (clean) => (clean === false ? exitNow() : process.exit(0)),
       (err) => {
         logger().error({ reason: (err as Error).message }, 'shutdown failed');
-        process.exit(1);
+        void runBeforeExitHooks().finally(() => process.exit(1));
       },
     );
   };

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { E, RobertaBatchError, isErrorCode } from '../shared/errors.js';
+import { beforeExit } from '../shared/exit-hooks.js';
+import { logger } from '../shared/logger.js';
 import type { InferenceBackend } from './backend.js';
 import type { BatchOutput, BatchRequest, EngineOptions, ModelInfo } from './engine.js';
 import type { SerializedError } from './inference-thread-main.js';
@@ -48,10 +50,16 @@ export class InferenceThread implements InferenceBackend {
   #nextId = 1;
   #dead: Error | undefined;
   #closing: Promise<void> | undefined;
+  /** Removes the exit hook that closes this thread before process.exit (shared/exit-hooks.ts). */
+  #unhookExit: () => void;
 
   private constructor(worker: Worker, info: ModelInfo) {
     this.#worker = worker;
     this.info = info;
+    this.#unhookExit = beforeExit(async () => {
+      if (this.#pending.size) logger().info({ batches: this.#pending.size }, 'exiting once the batch inside onnxruntime is done (it cannot be stopped; send the signal again to exit at once)');
+      await this.close();
+    });
     worker.on('message', (msg: { type: string; id?: number; out?: BatchOutput; error?: SerializedError }) => {
       if (msg.type !== 'result' && msg.type !== 'run-error') return;
       const p = this.#pending.get(msg.id!);
@@ -126,7 +134,7 @@ export class InferenceThread implements InferenceBackend {
       this.#worker.postMessage({ type: 'close' });
       await closed;
       await this.#worker.terminate();
-    })();
+    })().finally(() => this.#unhookExit());
     return this.#closing;
   }
 }
