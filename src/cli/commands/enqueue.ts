@@ -74,9 +74,12 @@ export function enqueueCommand(): Command {
         const controller = new AbortController();
         let bar: Progress | undefined;
         let done: Promise<unknown> = Promise.resolve();
+        // The summary decides the exit code (1 when documents were not enqueued, 130 when
+        // interrupted): the handler never resolves, so it cannot exit 0 first.
         onShutdownSignal(async () => {
           controller.abort();
           await done;
+          await new Promise(() => {});
         });
         const running = enqueueFile(input, {
           ...toEnqueueFileOptions(config, input),
