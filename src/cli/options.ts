@@ -16,18 +16,19 @@ export { addFlags, entryOfOption, exitTwoOnUsageErrors, pick, tableOption } from
  * the exit code is the catalogue's (2 for invalid configuration, 1 for everything else).
  */
 export async function runCommand(body: () => Promise<number | void>): Promise<never> {
+  let code: number;
   try {
-    const code = await body();
-    if (hasBeforeExitHooks()) await runBeforeExitHooks();
-    process.exit(code ?? 0);
+    code = (await body()) ?? 0;
   } catch (err) {
     if (err instanceof RobertaBatchError) process.stderr.write(`${err.describe()}\n`);
     // A bug, not an operational state: the stack helps a report, only on request (--verbose).
     else process.stderr.write(`error: ${errorMessage(err)}\n${logger().isLevelEnabled('debug') ? `${(err as Error)?.stack ?? ''}\n` : '(run with --verbose for the stack trace)\n'}`);
-    if (hasBeforeExitHooks()) await runBeforeExitHooks();
-    logger().flush?.();
-    process.exit(exitCodeOf(err));
+    code = exitCodeOf(err);
   }
+  // Inference threads close first (shared/exit-hooks.ts); no extra await when there is none.
+  if (hasBeforeExitHooks()) await runBeforeExitHooks();
+  logger().flush?.();
+  process.exit(code);
 }
 
 /** Commander's parsed options restricted to a schema's fields (also a validated config: `pick(c, workerSchema.shape)`). */
