@@ -22,7 +22,8 @@ export async function benchModel(repoRoot: string, preset: PresetName, head: Mod
     log(`generated ${path.relative(repoRoot, fp32)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   if (precision === 'fp32') return fp32;
-  const int8 = fp32.replace(/\.onnx$/, '.int8.onnx');
+  // '-w7': 7-bit MatMul weights; a copy cached by the full-range quantizer is not reused.
+  const int8 = fp32.replace(/\.onnx$/, '.int8-w7.onnx');
   if (!existsSync(int8)) {
     const t0 = performance.now();
     const q = await quantizeFile(fp32, int8);

@@ -5,8 +5,8 @@
  * - Every MatMul whose B input is a float32 rank-2 initializer [K, N] becomes onnxruntime's
  *   fused `com.microsoft.DynamicQuantizeMatMul(A, B_int8, b_scale[N], b_zero_point[N], bias?)`:
  *   the activations are quantized to uint8 at run time (scale from the min/max of the whole
- *   input tensor, i.e. of the whole batch), the weights are int8, symmetric, one scale per
- *   output column. It is the node onnxruntime's own MatMulIntegerToFloat fusion makes from
+ *   input tensor, i.e. of the whole batch), the weights are int8 with 7-bit codes (see
+ *   MATMUL_QMAX), symmetric, one scale per output column. It is the node onnxruntime's own MatMulIntegerToFloat fusion makes from
  *   `quantize_dynamic`'s DynamicQuantizeLinear + MatMulInteger + Cast + Mul chain, written
  *   directly. A following `Add(bias[N])` is folded into the node's bias input.
  * - Every Gather whose data input is a float32 rank-2 initializer (the word, position and
@@ -29,8 +29,18 @@ import {
 
 export const MS_DOMAIN = 'com.microsoft';
 export const QUANTIZED_METADATA_KEY = 'roberta_batch.quantized';
-/** Symmetric int8: ±127, so -x quantizes to -q (the -128 code is never used). */
-const QMAX = 127;
+/**
+ * Symmetric codes, so -x quantizes to -q (the -128 code is never used).
+ * - Embedding tables use the full ±127: they are only gathered and dequantized (Cast + Mul).
+ * - MatMul weights use 7 bits, ±63 (onnxruntime's `reduce_range`). On x86 CPUs without VNNI
+ *   (AVX2 only, e.g. many AMD EPYC and older Xeon hosts) onnxruntime's u8 x s8 kernel adds pairs of
+ *   products in saturating int16 (`vpmaddubsw`): 255 x 127 x 2 = 64,770 overflows 32,767 and
+ *   the logits move by ~0.25 on the test models; 255 x 63 x 2 = 32,130 cannot overflow. A
+ *   quantized file is made once and run on whatever nodes the workers land on, so every file
+ *   is made safe for all of them; the cost is one bit of weight precision.
+ */
+export const TABLE_QMAX = 127;
+export const MATMUL_QMAX = 63;
 
 export interface QuantizeReport {
   matmuls: number;
@@ -60,8 +70,8 @@ function floatValues(t: TensorProto): Float32Array | undefined {
   return new Float32Array(copy.buffer);
 }
 
-/** Per-column symmetric int8 of a row-major [rows, cols] matrix. */
-export function quantizePerColumn(values: Float32Array, rows: number, cols: number): { q: Int8Array; scale: Float32Array } {
+/** Per-column symmetric int8 (codes within ±qmax) of a row-major [rows, cols] matrix. */
+export function quantizePerColumn(values: Float32Array, rows: number, cols: number, qmax: number): { q: Int8Array; scale: Float32Array } {
   const absMax = new Float32Array(cols);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
@@ -71,13 +81,13 @@ export function quantizePerColumn(values: Float32Array, rows: number, cols: numb
     }
   }
   // A column of zeros gets scale 1 (any scale dequantizes 0 to 0; 0 would divide by zero).
-  const scale = absMax.map((m) => (m > 0 ? m / QMAX : 1));
+  const scale = absMax.map((m) => (m > 0 ? m / qmax : 1));
   const q = new Int8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     for (let c = 0; c < cols; c++) {
       const v = Math.round(values[base + c] / scale[c]);
-      q[base + c] = v > QMAX ? QMAX : v < -QMAX ? -QMAX : v;
+      q[base + c] = v > qmax ? qmax : v < -qmax ? -qmax : v;
     }
   }
   return { q, scale };
@@ -108,24 +118,30 @@ export function quantizeModelInt8(model: ModelProto): QuantizeReport {
   const removedNodes = new Set<NodeProto>();
   const replaced = new Map<NodeProto, NodeProto[]>();
   const quantizedTables = new Map<string, { q: string; scale: string }>();
+  /** Float tables that have an int8 copy: dropped at the end unless something still reads them. */
+  const floatTablesCopied = new Set<string>();
 
   const isFloatMatrix = (name: string): TensorProto | undefined => {
     const t = inits.get(name);
     return t && t.dims.length === 2 && t.dataType === DataType.FLOAT && floatValues(t) ? t : undefined;
   };
-  const quantizeTable = (t: TensorProto): { q: string; scale: string } => {
-    const done = quantizedTables.get(t.name);
+  // One int8 copy per table and code range: a table both multiplied and gathered (tied
+  // embeddings) gets a 7-bit copy for DynamicQuantizeMatMul and a full-range one for Gather.
+  const quantizeTable = (t: TensorProto, qmax: number): { q: string; scale: string } => {
+    const key = `${qmax}:${t.name}`;
+    const done = quantizedTables.get(key);
     if (done) return done;
     const [rows, cols] = t.dims;
-    const { q, scale } = quantizePerColumn(floatValues(t)!, rows, cols);
+    const { q, scale } = quantizePerColumn(floatValues(t)!, rows, cols, qmax);
     const qName = fresh(`${t.name}_quantized`);
     const sName = fresh(`${t.name}_scale`);
     added.push({ name: qName, dims: [rows, cols], dataType: DataType.INT8, rawData: bytesOf(q) });
     added.push({ name: sName, dims: [cols], dataType: DataType.FLOAT, rawData: bytesOf(scale) });
-    report.floatBytes += rows * cols * 4;
+    if (!floatTablesCopied.has(t.name)) report.floatBytes += rows * cols * 4;
+    floatTablesCopied.add(t.name);
     report.int8Bytes += rows * cols + cols * 4;
     const names = { q: qName, scale: sName };
-    quantizedTables.set(t.name, names);
+    quantizedTables.set(key, names);
     return names;
   };
 
@@ -134,7 +150,7 @@ export function quantizeModelInt8(model: ModelProto): QuantizeReport {
     if (node.opType === 'MatMul' && node.input.length === 2) {
       const w = isFloatMatrix(node.input[1]);
       if (!w) continue;
-      const { q, scale } = quantizeTable(w);
+      const { q, scale } = quantizeTable(w, MATMUL_QMAX);
       const zp = fresh(`${w.name}_zero_point`);
       added.push({ name: zp, dims: [w.dims[1]], dataType: DataType.INT8, rawData: new Uint8Array(w.dims[1]) });
       const inputs = [node.input[0], q, scale, zp];
@@ -156,7 +172,7 @@ export function quantizeModelInt8(model: ModelProto): QuantizeReport {
       const table = isFloatMatrix(node.input[0]);
       const axis = node.attribute.find((a) => a.name === 'axis')?.i ?? 0;
       if (!table || axis !== 0) continue;
-      const { q, scale } = quantizeTable(table);
+      const { q, scale } = quantizeTable(table, TABLE_QMAX);
       const gathered = fresh(`${node.output[0]}_int8`);
       const cast = fresh(`${node.output[0]}_cast`);
       replaced.set(node, [
@@ -176,12 +192,12 @@ export function quantizeModelInt8(model: ModelProto): QuantizeReport {
   graph.node = graph.node.flatMap((n) => (removedNodes.has(n) ? [] : replaced.get(n) ?? [n]));
   // Float tables no node reads any more are dropped (and from the inputs of IR < 4 files).
   const stillRead = new Set(graph.node.flatMap((n) => n.input));
-  const dropped = new Set(graph.initializer.filter((t) => quantizedTables.has(t.name) && !stillRead.has(t.name) && !graphOutputs.has(t.name)).map((t) => t.name));
+  const dropped = new Set(graph.initializer.filter((t) => floatTablesCopied.has(t.name) && !stillRead.has(t.name) && !graphOutputs.has(t.name)).map((t) => t.name));
   graph.initializer = [...graph.initializer.filter((t) => !dropped.has(t.name)), ...added];
   graph.input = graph.input.filter((v) => !dropped.has(v.name));
   graph.valueInfo = graph.valueInfo.filter((v) => !dropped.has(v.name));
   if (!model.opsetImport.some((o) => o.domain === MS_DOMAIN)) model.opsetImport.push({ domain: MS_DOMAIN, version: 1 });
-  model.metadataProps.push({ key: QUANTIZED_METADATA_KEY, value: 'int8 dynamic: DynamicQuantizeMatMul, per-column symmetric weights; int8 embedding tables' });
+  model.metadataProps.push({ key: QUANTIZED_METADATA_KEY, value: 'int8 dynamic: DynamicQuantizeMatMul, per-column symmetric 7-bit weights; int8 embedding tables' });
   return report;
 }
 
