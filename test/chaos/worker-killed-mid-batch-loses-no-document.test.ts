@@ -45,7 +45,8 @@ async function worker(id: string): Promise<Spawned> {
 }
 
 it('brings a SIGKILLed worker\'s jobs back through stalled-job recovery, each document exported once', async () => {
-  const N = 96;
+  // Two batches: one per worker. The victim's is the one recovered; a third would only cost CPU.
+  const N = 64;
   await enqueueDocuments(longDocs(N, 'kill'), { redisUrl: redisUrl(), queue , jobOptions: KEEP_COMPLETED });
   const survivor = await worker('survivor');
   await waitFor(async () => (await q.getJobCounts('active')).active === 32, 30_000, 20);
