@@ -13,6 +13,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f dist/worker/engine.js ]; then
-  npx tsc -p tsconfig.build.json
+  node scripts/build.mjs
 fi
 exec node scripts/gpu-check.mjs "$@"

@@ -1,17 +1,16 @@
 /**
  * Global setup of the projects whose tests spawn dist/ (the CLI, worker threads, scripts that
- * import compiled modules): builds dist/ with tsc, skipped when dist/ is newer than every
- * source file. A no-op incremental tsc still costs ~3.4 s on 2 cores (it re-reads and hashes
- * every file), a full one ~11 s; comparing modification times costs a few ms.
+ * import compiled modules): builds dist/ with scripts/build.mjs, the project's only build
+ * (esbuild, one file at a time, under a second; types are `npm run typecheck`'s job), skipped
+ * when dist/ is newer than every input.
  */
-import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync, utimesSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILD_STAMP, build } from '../../scripts/build.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BUILD_INFO = path.join(root, 'dist/.tsbuildinfo');
-const INPUTS = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const INPUTS = ['src', 'scripts/build.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 function newestMtime(p: string): number {
   const st = statSync(p);
@@ -23,24 +22,14 @@ function newestMtime(p: string): number {
 
 function builtAt(): number {
   try {
-    return statSync(BUILD_INFO).mtimeMs;
+    return statSync(BUILD_STAMP).mtimeMs;
   } catch {
     return -1;
   }
 }
 
-export default function setup(): void {
+export default async function setup(): Promise<void> {
   const inputs = Math.max(...INPUTS.map((p) => newestMtime(path.join(root, p))));
   if (builtAt() > inputs) return;
-  // Type errors are reported by `npm run typecheck`; tsc still emits, so the suite can run.
-  try {
-    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: root, stdio: 'inherit',
-    });
-  } catch {
-    console.warn('build-setup: tsc reported type errors (see above); dist/ was emitted anyway');
-  }
-  // A no-op incremental build leaves the file as it was: mark dist/ current for the next run.
-  const now = new Date();
-  utimesSync(BUILD_INFO, now, now);
+  await build();
 }

@@ -71,7 +71,7 @@ describe.each(FILES)('%s', (file) => {
   const final = stages[stages.length - 1];
   const kw = (s: Stage, k: string) => s.instructions.filter((i) => i.getKeyword() === k);
 
-  it('is multi-stage: dependencies and tsc in a build stage, dist/ copied into the final one', () => {
+  it('is multi-stage: dependencies and the build in a build stage, dist/ copied into the final one', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const build = stages.find((s) => s.name === 'build')!;
     expect(build).toBeDefined();
