@@ -50,7 +50,7 @@ function prettyStream(): DestinationStream {
   });
 }
 
-export function createLogger(opts: { level?: string; name?: string; format?: LogFormat } = {}): Logger {
+export function createLogger(opts: { level?: string; name?: string; format?: LogFormat; destination?: DestinationStream } = {}): Logger {
   const format = opts.format ?? resolveLogFormat();
   return pino(
     {
@@ -62,7 +62,7 @@ export function createLogger(opts: { level?: string; name?: string; format?: Log
       redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    format === 'pretty' ? prettyStream() : pino.destination({ dest: 2, sync: true }),
+    opts.destination ?? (format === 'pretty' ? prettyStream() : pino.destination({ dest: 2, sync: true })),
   );
 }
 

@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import { parseConfig, workerSchema } from '../../src/shared/config.js';
+import type { Logger } from 'pino';
 import { createLogger } from '../../src/shared/logger.js';
 import type { WorkerDeps } from '../../src/worker/worker-deps.js';
 import type { WorkerEventMap } from '../../src/worker/worker-events.js';
@@ -23,6 +24,16 @@ export function inProcessWorker(flags: Record<string, unknown>, deps: WorkerDeps
   // Warnings and errors only: the test's own output stays readable.
   const worker = new RobertaWorker(config, { log: createLogger({ level: process.env.RB_TEST_WORKER_LOG ?? 'warn', format: 'json' }), ...deps });
   return worker;
+}
+
+/**
+ * A JSON logger that keeps its lines in memory, for tests that read what a worker logged
+ * (`{ log }` as the worker's deps). Level info, as the CLI logs by default.
+ */
+export function capturedLogger(level = 'info'): { log: Logger; text(): string } {
+  const lines: string[] = [];
+  const log = createLogger({ level, format: 'json', destination: { write: (line: string) => { lines.push(line); } } });
+  return { log, text: () => lines.join('') };
 }
 
 /** close() with a deadline, so a stuck worker fails the test instead of hanging the suite. */

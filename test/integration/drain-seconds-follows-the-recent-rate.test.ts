@@ -3,22 +3,24 @@
  * documents of the last minute divided by 60 s, whatever the worker had been doing, so KEDA
  * scaled on a rate up to a minute stale (and a worker that started 5 s ago looked 12 times
  * slower than it was). The rate now covers the last 15 s, or the time since the worker began
- * serving if that is shorter (docs/DEPLOY.md).
+ * serving if that is shorter (docs/DEPLOY.md). The worker runs in the test process: the
+ * metrics are the worker's, a process around it adds nothing.
  */
 import { Queue } from 'bullmq';
 import { afterAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
-import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
-import { LOG_EVENT } from '../../src/worker/worker-events.js';
+import type { RobertaWorker } from '../../src/worker/worker.js';
+import { FIXTURE_TOKENIZER } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
+import { closeWorker, inProcessWorker } from '../helpers/worker.js';
 
 const queue = uniqueQueueName('drain');
-let worker: Spawned | undefined;
+let worker: RobertaWorker | undefined;
 afterAll(async () => {
-  if (worker) await stop(worker);
+  if (worker) await closeWorker(worker);
   await removeQueues(queue);
 });
 
@@ -26,10 +28,9 @@ const metric = (body: string, name: string) => Number(new RegExp(`^${name}(?:\\{
 
 it('documents_per_second is the recent rate, and drain_seconds the backlog at that rate', async () => {
   const model = await testModel('sequence-classification', 'hf');
-  worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], { REDIS_URL: redisUrl() });
-  const line = await worker.waitForOutput(/"url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/);
-  const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
-  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
+  worker = inProcessWorker({ queue, model: model.path, tokenizer: FIXTURE_TOKENIZER, skipHash: true, redisUrl: redisUrl() });
+  await worker.start();
+  const base = `http://127.0.0.1:${worker.metricsPort}`;
   const readySeenAt = performance.now();
   const scrape = async () => (await fetch(`${base}/metrics`)).text();
 

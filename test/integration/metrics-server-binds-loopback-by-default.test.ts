@@ -1,18 +1,21 @@
 /**
  * The metrics server (queue names, rates) listens on 127.0.0.1 unless
  * --metrics-host says otherwise. Checked on the listening socket itself in /proc/net/tcp, so it
- * holds whatever interfaces this machine has.
+ * holds whatever interfaces this machine has. The worker runs in the test process: the
+ * socket is the worker's, and its default comes from the same flag table the CLI parses.
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
-import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
+import type { RobertaWorker } from '../../src/worker/worker.js';
+import { FIXTURE_TOKENIZER } from '../helpers/cli.js';
 import { testModel } from '../helpers/models.js';
 import { removeQueues, uniqueQueueName } from '../helpers/queues.js';
+import { closeWorker, inProcessWorker } from '../helpers/worker.js';
 
 const queue = uniqueQueueName('bind');
-let worker: Spawned | undefined;
+let worker: RobertaWorker | undefined;
 afterEach(async () => {
-  if (worker) await stop(worker);
+  if (worker) await closeWorker(worker);
   worker = undefined;
   await removeQueues(queue);
 });
@@ -26,20 +29,20 @@ function listeningAddresses(port: number): string[] {
     .map((f) => f[1].split(':')[0]);
 }
 
-async function metricsPort(extra: string[]): Promise<number> {
+async function metricsPort(flags: Record<string, unknown>): Promise<number> {
   const model = await testModel('sequence-classification', 'hf');
-  worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash', ...extra]);
-  const line = await worker.waitForOutput(/"url":"http:\/\/[\d.]+:\d+\/metrics"/);
-  return Number(/:(\d+)\/metrics/.exec(line)![1]);
+  worker = inProcessWorker({ queue, model: model.path, tokenizer: FIXTURE_TOKENIZER, skipHash: true, ...flags });
+  await worker.start();
+  return worker.metricsPort!;
 }
 
 it('listens on 127.0.0.1 only by default', async () => {
-  const port = await metricsPort([]);
+  const port = await metricsPort({});
   expect(listeningAddresses(port)).toEqual(['0100007F']); // 127.0.0.1, little-endian hex
   expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
 }, 60_000);
 
 it('listens on every interface only when --metrics-host 0.0.0.0 asks for it', async () => {
-  const port = await metricsPort(['--metrics-host', '0.0.0.0']);
+  const port = await metricsPort({ metricsHost: '0.0.0.0' });
   expect(listeningAddresses(port)).toEqual(['00000000']);
 }, 60_000);

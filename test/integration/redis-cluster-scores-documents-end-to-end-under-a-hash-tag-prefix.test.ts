@@ -1,7 +1,8 @@
 /**
  * A real 3-master Redis Cluster (started here, stopped by pid) runs the whole
- * path: enqueue → the worker CLI → one result per document, with --prefix '{rb}' so each
- * queue's keys share one hash slot. The same CLI refuses the default prefix there (exit 2).
+ * path: enqueue → a worker (in the test process, built from the same config fields the CLI
+ * parses) → one result per document, with --prefix '{rb}' so each queue's keys share one hash
+ * slot. The worker CLI refuses the default prefix there (exit 2).
  */
 import { Queue } from 'bullmq';
 import type { Cluster } from 'ioredis';
@@ -9,22 +10,23 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection, connect } from '../../src/shared/redis.js';
 import { recordsOf } from '../../src/shared/types.js';
-import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
-import { LOG_EVENT } from '../../src/worker/worker-events.js';
+import type { RobertaWorker } from '../../src/worker/worker.js';
+import { FIXTURE_TOKENIZER, runCli } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { uniqueQueueName, waitFor } from '../helpers/queues.js';
 import { startRedisCluster, type PrivateCluster } from '../helpers/redis-cluster.js';
+import { closeWorker, inProcessWorker } from '../helpers/worker.js';
 
 let cluster: PrivateCluster | undefined;
-let worker: Spawned | undefined;
+let worker: RobertaWorker | undefined;
 beforeAll(async () => { cluster = await startRedisCluster(); }, 60_000);
 afterAll(async () => {
-  if (worker) await stop(worker);
+  if (worker) await closeWorker(worker);
   await cluster?.stop();
 });
 
-it('enqueues, scores and publishes 120 documents through the worker CLI', async () => {
+it('enqueues, scores and publishes 120 documents through a worker', async () => {
   const url = cluster!.url;
   const queue = uniqueQueueName('cluster');
   const prefix = '{rb}';
@@ -33,8 +35,8 @@ it('enqueues, scores and publishes 120 documents through the worker CLI', async 
   expect(summary.enqueued).toBe(120);
 
   const model = await testModel('sequence-classification', 'hf');
-  worker = spawnCli(['worker', '--queue', queue, '--prefix', prefix, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], { REDIS_URL: url });
-  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
+  worker = inProcessWorker({ queue, prefix, model: model.path, tokenizer: FIXTURE_TOKENIZER, skipHash: true, redisUrl: url });
+  await worker.start();
 
   const results = new Queue(`${queue}-results`, { connection: bullConnection(url), prefix });
   try {
@@ -45,7 +47,7 @@ it('enqueues, scores and publishes 120 documents through the worker CLI', async 
   } finally {
     await results.close();
   }
-  expect(await stop(worker)).toBe(0);
+  expect(await closeWorker(worker)).toBe(true);
   worker = undefined;
 
   // Every key of the run sits in the slot of the {rb} tag, on one master.

@@ -1,7 +1,7 @@
 /**
  * REDIS_URL=redis+sentinel://host:port/master reaches the master through a
  * real Sentinel (started here with a master and a replica): documents are scored end to end by
- * the worker CLI; after the master is killed and Sentinel promotes the replica, the same worker
+ * a worker (in the test process: the connection handling is the worker's); after the master is killed and Sentinel promotes the replica, the same worker
  * scores documents enqueued afterwards, without a restart.
  */
 import { Queue } from 'bullmq';
@@ -9,18 +9,19 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
 import { recordsOf } from '../../src/shared/types.js';
-import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from '../helpers/cli.js';
-import { LOG_EVENT } from '../../src/worker/worker-events.js';
+import type { RobertaWorker } from '../../src/worker/worker.js';
+import { FIXTURE_TOKENIZER } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
 import { uniqueQueueName, waitFor } from '../helpers/queues.js';
 import { startSentinel, type PrivateSentinel } from '../helpers/redis-sentinel.js';
+import { closeWorker, inProcessWorker } from '../helpers/worker.js';
 
 let sentinel: PrivateSentinel | undefined;
-let worker: Spawned | undefined;
+let worker: RobertaWorker | undefined;
 beforeAll(async () => { sentinel = await startSentinel(); }, 30_000);
 afterAll(async () => {
-  if (worker) await stop(worker, 5_000);
+  if (worker) await closeWorker(worker);
   await sentinel?.stop();
 });
 
@@ -29,8 +30,8 @@ it('scores through the Sentinel-named master, and through the promoted replica a
   const queue = uniqueQueueName('sentinel');
   await enqueueDocuments(syntheticDocs(50, 3, 'a'), { redisUrl: url, queue });
   const model = await testModel('sequence-classification', 'hf');
-  worker = spawnCli(['worker', '--queue', queue, '--model', model.path, '--tokenizer', FIXTURE_TOKENIZER, '--metrics-port', '0', '--skip-hash'], { REDIS_URL: url });
-  await worker.waitForEvent(LOG_EVENT.ready, 60_000);
+  worker = inProcessWorker({ queue, model: model.path, tokenizer: FIXTURE_TOKENIZER, skipHash: true, redisUrl: url });
+  await worker.start();
   const results = () => new Queue(`${queue}-results`, { connection: bullConnection(url) });
   let r = results();
   await waitFor(async () => (await r.getJobCounts('waiting')).waiting === 50, 30_000, 100);
@@ -56,6 +57,6 @@ it('scores through the Sentinel-named master, and through the promoted replica a
   } finally {
     await r.close();
   }
-  expect(await stop(worker, 15_000)).toBe(0);
+  expect(await closeWorker(worker)).toBe(true);
   worker = undefined;
 }, 120_000);
