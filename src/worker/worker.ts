@@ -38,6 +38,9 @@ import type { RobertaTokenizer } from '../model/tokenizer.js';
 import { withDefaults, type WorkerClock, type WorkerDeps } from './worker-deps.js';
 import { LOG_EVENT, type WorkerEventMap } from './worker-events.js';
 
+/** Batches' worth of documents the window holds before a full batch may leave early (batcher.ts). */
+const MIN_WINDOW_BATCHES = 16;
+
 /**
  * Window of the measured rate behind documents_per_second and drain_seconds: 15 s holds several
  * batches even on CPU (a batch of 32 roberta-base documents takes 1-3 s on 2 cores) and is half
@@ -219,6 +222,10 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
         padId: this.#tokenizer!.padId,
         // zoo signature: no attention mask, a padded row would change its result.
         equalLengthOnly: info.signature.kind === 'zoo',
+        // 16 batches' worth (3.6 % padding in a simulation of the bench's 1,000 documents,
+        // against 9.7 % with none and 3.1 % for the whole set sorted), never more documents
+        // than the held jobs can bring (each holds at least one).
+        minWindowForFull: Math.min(MIN_WINDOW_BATCHES * c.maxBatchSize, c.concurrency || WINDOW_FACTOR * c.maxBatchSize),
         pooling: c.pooling,
         // L2 normalisation happens after window aggregation (long-docs.ts), not per window.
         normalize: false,

@@ -11,7 +11,7 @@ import { doc, GatedBackend, ManualClock, settle } from '../helpers/batcher-fakes
 
 const opts = { maxBatchSize: 4, maxBatchTokens: 1_000, maxWaitMs: 10_000, padId: 1, equalLengthOnly: false };
 
-function setup(o: Partial<typeof opts> & { maxInFlight?: number } = {}) {
+function setup(o: Partial<typeof opts> & { maxInFlight?: number; minWindowForFull?: number } = {}) {
   const clock = new ManualClock();
   const be = new GatedBackend();
   return { clock, be, b: new DynamicBatcher(be, { ...opts, ...o }, {}, clock) };
@@ -81,6 +81,29 @@ describe('DynamicBatcher', () => {
     await b.close();
     for (const batch of be.batches) expect(new Set(batch.lengths).size).toBe(1);
     expect(be.shapes.map((x) => x.rows).sort()).toEqual([1, 2, 2]);
+  });
+
+  it('with minWindowForFull, a full batch leaves early only from a window that deep, else at max-wait-ms', async () => {
+    const { clock, be, b } = setup({ maxBatchSize: 2, maxWaitMs: 20, minWindowForFull: 6, maxInFlight: 1 });
+    // Lengths in arrival order: the first two to arrive are 9 and 3, a bad pair.
+    const lengths = [9, 3, 8, 4, 9, 3];
+    const p = lengths.slice(0, 5).map((len, i) => b.submit(doc(i, len)));
+    // Full pairs exist from the second document on, but the window holds 5 of the 6 needed.
+    expect(be.batches).toHaveLength(0);
+    p.push(b.submit(doc(5, lengths[5])));
+    // Six in: a pair leaves at once, cut from the window sorted by length (the oldest
+    // document's pair, 9 + 9), not the first two to arrive (9 + 3).
+    expect(be.batches.map((x) => x.lengths)).toEqual([[9, 9]]);
+    be.release();
+    await settle();
+    // Four left (3, 3, 4, 8): full pairs, but a shallow window waits until max-wait-ms.
+    clock.advance(19);
+    expect(be.batches).toHaveLength(1);
+    clock.advance(1);
+    await be.releaseAll();
+    await Promise.all(p);
+    await b.close();
+    expect(be.batches.map((x) => x.lengths)).toEqual([[9, 9], [3, 3], [4, 8]]);
   });
 
   it('refuses documents after close() and finishes the ones already submitted', async () => {
