@@ -6,9 +6,10 @@
  *   fused `com.microsoft.DynamicQuantizeMatMul(A, B_int8, b_scale[N], b_zero_point[N], bias?)`:
  *   the activations are quantized to uint8 at run time (scale from the min/max of the whole
  *   input tensor, i.e. of the whole batch), the weights are int8 with 7-bit codes (see
- *   MATMUL_QMAX), symmetric, one scale per output column. It is the node onnxruntime's own MatMulIntegerToFloat fusion makes from
- *   `quantize_dynamic`'s DynamicQuantizeLinear + MatMulInteger + Cast + Mul chain, written
- *   directly. A following `Add(bias[N])` is folded into the node's bias input.
+ *   MATMUL_QMAX), symmetric, one scale per output column. It is the node onnxruntime's own
+ *   MatMulIntegerToFloat fusion makes from `quantize_dynamic`'s DynamicQuantizeLinear +
+ *   MatMulInteger + Cast + Mul chain, written directly. A following `Add(bias[N])` is folded
+ *   into the node's bias input.
  * - Every Gather whose data input is a float32 rank-2 initializer (the word, position and
  *   token-type tables) reads an int8 copy of the table and is followed by Cast + Mul(scale[H]):
  *   per-column scales keep RoBERTa's few large embedding dimensions from flattening the rest.

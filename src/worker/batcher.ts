@@ -49,7 +49,7 @@ export interface BatcherOptions {
    * starts (worker start, a queue resumed) the first two batches of roberta-base over
    * rt-polarity padded to 64 and 57 tokens for a mean of 27, and the end-to-end padding was
    * 9.5 % against 3.1 % for the same documents sorted whole (bench, one run). The worker sets
-   * it to a few batches' worth, capped by how many jobs it holds: waiting costs at most
+   * it to 16 batches' worth, capped by how many jobs it holds: waiting costs at most
    * max-wait-ms, and a window that cannot grow so deep never waits for it.
    */
   minWindowForFull?: number;
