@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { checkModelFile, notOnnx } from './model-file.js';
+import { int8WeightMaxCode } from './int8-saturation.js';
 import { DataType, decodeModel, type GraphProto, type ModelProto, type ValueInfoProto } from './onnx-proto.js';
 
 export type ElemType =
@@ -34,6 +35,12 @@ export interface OnnxSummary {
   wordEmbeddingRows?: number;
   /** Rows of the position table: 514 for roberta-base (512 tokens + the padding offset of 2). */
   positionEmbeddingRows?: number;
+  /**
+   * Largest |code| of the (first) int8 weights of integer MatMuls, undefined for a float model; over
+   * SAFE_INT8_WEIGHT_CODE it saturates on x86 without VNNI (int8-saturation.ts). Reading stops
+   * at the first unsafe code, so the value is then only known to be over the safe range.
+   */
+  int8WeightMaxCode?: number;
 }
 
 const ELEM_TYPES: Record<number, ElemType> = {
@@ -74,6 +81,8 @@ export function summarizeModel(model: ModelProto): OnnxSummary {
     metadata: Object.fromEntries(model.metadataProps.map((e) => [e.key, e.value])),
   };
   Object.assign(summary, embeddingRows(graph, new Set(inputs.map((i) => i.name))));
+  const maxCode = int8WeightMaxCode(graph);
+  if (maxCode !== undefined) summary.int8WeightMaxCode = maxCode;
   return summary;
 }
 

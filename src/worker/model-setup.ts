@@ -16,6 +16,8 @@ const DEFAULT_MAX_LENGTH = 512;
 export interface ModelShape {
   vocabRows?: number;
   maxLength: number;
+  /** See OnnxSummary.int8WeightMaxCode. */
+  int8WeightMaxCode?: number;
 }
 
 export async function readModelShape(modelFile: string, configuredMaxLength?: number): Promise<ModelShape> {
@@ -27,7 +29,7 @@ export async function readModelShape(modelFile: string, configuredMaxLength?: nu
       hint: `use --max-length ${fromModel} or less`,
     });
   }
-  return { vocabRows: summary?.wordEmbeddingRows, maxLength: configuredMaxLength ?? fromModel ?? DEFAULT_MAX_LENGTH };
+  return { vocabRows: summary?.wordEmbeddingRows, maxLength: configuredMaxLength ?? fromModel ?? DEFAULT_MAX_LENGTH, int8WeightMaxCode: summary?.int8WeightMaxCode };
 }
 
 function hasTokenizerFiles(dir: string): boolean {

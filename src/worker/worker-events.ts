@@ -42,6 +42,7 @@ export const LOG_EVENT = {
   metricsListening: 'worker.metrics-listening',
   redisLost: 'worker.redis-lost',
   redisBack: 'worker.redis-back',
+  int8Saturation: 'worker.int8-saturation',
 } as const;
 
 export type LogEvent = (typeof LOG_EVENT)[keyof typeof LOG_EVENT];

@@ -27,6 +27,7 @@ import type { DocJobData, DocumentInput, FailedRecord, OkRecord, ResultRecord } 
 import type { InferenceBackend } from './backend.js';
 import { DynamicBatcher } from './batcher.js';
 import { checkModelFile, resolveModelFile } from '../model/model-file.js';
+import { cpuSaturatesInt8Pairs, SAFE_INT8_WEIGHT_CODE } from '../model/int8-saturation.js';
 import type { ModelInfo } from './engine.js';
 import { l2normalizeRows } from './pooling.js';
 import { scoreWindows, weightedMean } from './long-docs.js';
@@ -196,6 +197,12 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
       });
     }
     if (c.device.kind === 'auto' && info.device === 'cpu') this.log.warn({ device: c.device }, 'CUDA unavailable, --device auto fell back to CPU');
+    const maxCode = shape.int8WeightMaxCode;
+    if (maxCode !== undefined && maxCode > SAFE_INT8_WEIGHT_CODE && info.device === 'cpu' && cpuSaturatesInt8Pairs()) {
+      this.log.warn({ event: LOG_EVENT.int8Saturation, model: modelFile, maxWeightCode: maxCode },
+        `int8 weights over ±${SAFE_INT8_WEIGHT_CODE} on a CPU without VNNI: onnxruntime's int8 kernels saturate here and the results drift without any error; ` +
+        're-quantize the float32 model with `roberta-batch models quantize --int8` (7-bit weights), or run the float32 model');
+    }
     const numLabels = info.signature.numLabels;
     if (c.task === 'sentiment' && c.labels?.length && numLabels !== undefined && c.labels.length !== numLabels) {
       await this.#backend.close();
