@@ -10,7 +10,7 @@
  * such a CPU: the results would be wrong without any error.
  */
 import { readFileSync } from 'node:fs';
-import { DataType, type GraphProto } from './onnx-proto.js';
+import { bytesOfPart, DataType, type GraphProto, type TensorProto } from './onnx-proto.js';
 
 /** Largest code that cannot saturate a pair sum: 255 x 63 x 2 = 32,130 <= 32,767. */
 export const SAFE_INT8_WEIGHT_CODE = 63;
@@ -40,8 +40,7 @@ export function int8WeightMaxCode(graph: GraphProto): number | undefined {
     const t = inits.get(node.input[1] ?? '');
     if (!t || t.dataType !== DataType.INT8 || !t.rawData) continue;
     read++;
-    const raw = t.rawData instanceof Uint8Array ? t.rawData : t.rawData.produce();
-    const codes = new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    const codes = int8Codes(t);
     let m = max ?? 0;
     for (let i = 0; i < codes.length; i++) {
       const a = codes[i] < 0 ? -codes[i] : codes[i];
@@ -53,6 +52,12 @@ export function int8WeightMaxCode(graph: GraphProto): number | undefined {
     max = m;
   }
   return max;
+}
+
+/** The codes of an int8 initializer stored in the file (a view, not a copy). */
+export function int8Codes(t: TensorProto): Int8Array {
+  const raw = t.rawData ? bytesOfPart(t.rawData) : new Uint8Array(0);
+  return new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
 }
 
 /**

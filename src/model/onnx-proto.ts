@@ -27,6 +27,11 @@ export interface LazyBytes {
   produce(): Uint8Array;
 }
 
+/** The bytes of a part, produced now if they are lazy. */
+export function bytesOfPart(part: Uint8Array | LazyBytes): Uint8Array {
+  return part instanceof Uint8Array ? part : part.produce();
+}
+
 export interface TensorProto {
   name: string;
   dims: number[];
@@ -553,7 +558,7 @@ function concatParts(parts: Part[], length: number): Uint8Array {
   const out = new Uint8Array(length);
   let off = 0;
   for (const p of parts) {
-    const b = p instanceof Uint8Array ? p : p.produce();
+    const b = bytesOfPart(p);
     if (b.byteLength !== p.byteLength) throw new Error(`lazy part produced ${b.byteLength} bytes, announced ${p.byteLength}`);
     out.set(b, off);
     off += b.byteLength;

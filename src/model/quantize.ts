@@ -24,7 +24,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { E } from '../shared/errors.js';
 import {
-  AttributeType, DataType, decodeModel, encodeModel,
+  AttributeType, bytesOfPart, DataType, decodeModel, encodeModel,
   type GraphProto, type ModelProto, type NodeProto, type TensorProto,
 } from './onnx-proto.js';
 
@@ -231,7 +231,7 @@ export async function quantizeFile(input: string, output: string): Promise<Quant
     const fh = await open(tmp, 'w');
     try {
       for (const part of parts) {
-        const bytes = part instanceof Uint8Array ? part : part.produce();
+        const bytes = bytesOfPart(part);
         let off = 0;
         while (off < bytes.byteLength) off += (await fh.write(bytes, off, bytes.byteLength - off)).bytesWritten;
       }

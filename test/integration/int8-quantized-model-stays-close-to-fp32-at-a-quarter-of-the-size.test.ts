@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataType, decodeModel } from '../../src/model/onnx-proto.js';
+import { int8Codes } from '../../src/model/int8-saturation.js';
 import { MATMUL_QMAX, opCounts, quantizeFile, TABLE_QMAX } from '../../src/model/quantize.js';
 import { readOnnxSummary } from '../../src/model/summary.js';
 import { OnnxEngine, type BatchRequest } from '../../src/worker/engine.js';
@@ -103,9 +104,7 @@ describe('int8 quantization', () => {
     const maxCode = (name: string): number => {
       const t = inits.get(name)!;
       expect(t.dataType).toBe(DataType.INT8);
-      const raw = t.rawData instanceof Uint8Array ? t.rawData : t.rawData!.produce();
-      const codes = new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-      return codes.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      return int8Codes(t).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     };
     const weights = graph.node.filter((n) => n.opType === 'DynamicQuantizeMatMul').map((n) => n.input[1]);
     expect(weights).toHaveLength(14);

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpuSaturatesInt8Pairs, SAFE_INT8_WEIGHT_CODE } from '../../src/model/int8-saturation.js';
+import { cpuSaturatesInt8Pairs, int8Codes, SAFE_INT8_WEIGHT_CODE } from '../../src/model/int8-saturation.js';
 import { DataType, decodeModel, encodeModelToBuffer } from '../../src/model/onnx-proto.js';
 import { quantizeFile } from '../../src/model/quantize.js';
 import { readOnnxSummary } from '../../src/model/summary.js';
@@ -37,8 +37,7 @@ async function fullRangeCopy(): Promise<{ safe: string; full: string; fp32: stri
   const weights = new Set(graph.node.filter((n) => n.opType === 'DynamicQuantizeMatMul').map((n) => n.input[1]));
   for (const t of graph.initializer) {
     if (!weights.has(t.name) || t.dataType !== DataType.INT8) continue;
-    const raw = t.rawData instanceof Uint8Array ? t.rawData : t.rawData!.produce();
-    const codes = Int8Array.from(new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength), (v) => Math.max(-127, Math.min(127, v * 2)));
+    const codes = Int8Array.from(int8Codes(t), (v) => Math.max(-127, Math.min(127, v * 2)));
     t.rawData = new Uint8Array(codes.buffer);
   }
   const full = path.join(dir, 'full.onnx');
