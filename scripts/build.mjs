@@ -13,7 +13,7 @@
  *   node scripts/build.mjs [--check]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,6 +23,8 @@ const SRC = path.join(root, 'src');
 const DIST = path.join(root, 'dist');
 /** Written last: its modification time is when dist/ was last built completely. */
 export const BUILD_STAMP = path.join(DIST, '.build-stamp');
+/** What the build reads: dist/ is stale when one of them is newer than the stamp. */
+const INPUTS = ['src', 'scripts/build.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package.json'].map((p) => path.join(root, p));
 
 function walk(dir, keep) {
   const out = [];
@@ -32,6 +34,26 @@ function walk(dir, keep) {
     else if (keep(e.name)) out.push(p);
   }
   return out;
+}
+
+function newestMtime(p) {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const e of readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, e)));
+  return newest;
+}
+
+/**
+ * True when dist/ is missing or older than any input. Without src/ (a packed install) an
+ * existing dist/ is used as it is. Walking ~130 files costs about a millisecond.
+ */
+export function isStale() {
+  if (!existsSync(path.join(DIST, 'cli/main.js'))) return true;
+  if (!existsSync(SRC)) return false;
+  if (!existsSync(BUILD_STAMP)) return true;
+  const built = statSync(BUILD_STAMP).mtimeMs;
+  return INPUTS.some((p) => existsSync(p) && newestMtime(p) > built);
 }
 
 /**
