@@ -218,13 +218,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }
       const rec: FaultRecord = { kind, at: Date.now(), atFinished: done, of: expectedJobs, stalled: 0 };
       if (kind === 'sigkill' || kind === 'sigterm-then-sigkill') {
-        const victim = fleet.live[i % fleet.live.length];
+        let victim = fleet.live[i % fleet.live.length];
         // "Shortly after a batch starts": wait for the victim's next "batch done" line; its next
         // batch is then filling (--max-wait-ms) with jobs it holds, and runs.
         const seen = victim.lastBatchAt;
         const waitFrom = Date.now();
         while (victim.lastBatchAt === seen && Date.now() - waitFrom < 5_000) await sleep(2);
         await sleep(15);
+        // On a loaded machine the other workers may have taken the whole backlog meanwhile, and a
+        // kill of a worker holding nothing tests nothing: kill one that holds jobs (BullMQ
+        // records each job's worker name, the --worker-id).
+        const holders = new Set((await mainQueue.getActive(0, 200)).map((j) => j.processedBy));
+        if (!holders.has(victim.id)) victim = fleet.live.find((w) => holders.has(w.id)) ?? victim;
         rec.worker = victim.id;
         rec.at = Date.now();
         if (kind === 'sigkill') victim.child.kill('SIGKILL');

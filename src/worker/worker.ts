@@ -300,6 +300,8 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     const bull = new BullWorker<DocJobData, JobSummary>(c.queue, (job) => this.#process(job).catch((err: unknown) => { throw toJobError(err); }), {
       connection,
       prefix: c.prefix,
+      // Stored on each job it takes (job.processedBy): the queue UI and chaos see who holds it.
+      name: c.workerId,
       autorun: false,
       concurrency: c.concurrency || WINDOW_FACTOR * c.maxBatchSize,
       lockDuration: c.lockDurationMs,
