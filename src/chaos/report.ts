@@ -17,7 +17,9 @@ export interface FaultRecord {
   exitedWith?: number | string;
   downMs?: number;
   pauseMs?: number;
-  /** Jobs reported stalled after the fault (and before the next one). */
+  /** Kills: the jobs the killed worker held (BullMQ's processedBy) when it was killed. */
+  heldJobIds?: string[];
+  /** Jobs reported stalled because of the fault: for a kill, the jobs it held; else those after it and before the next fault. */
   stalled: number;
   firstStallAfterMs?: number;
   /** Fault → the last of those jobs completed. */

@@ -133,14 +133,20 @@ async function produce(file: string, redisUrl: string, queue: string, gate: Gate
 }
 
 /**
- * Each stalled-job event belongs to the last fault before it; a fault's recovery time runs from
- * the fault to the latest result time (finishedAt) of its stalled jobs (all finished by now).
+ * A kill's stalled jobs are the ones its worker held when it was killed, whenever their stall is
+ * reported (on a loaded machine that can come after the next fault). Any other stalled-job
+ * event belongs to the last fault before it. A fault's recovery time runs from the fault to the
+ * latest result time (finishedAt) of its stalled jobs (all finished by now).
  */
 function measureRecoveries(faults: FaultRecord[], stalls: StallEvent[], finishedAt: Map<string, number>): void {
+  const heldByKills = new Set(faults.flatMap((f) => f.heldJobIds ?? []));
   for (let i = 0; i < faults.length; i++) {
     const f = faults[i];
     const until = faults[i + 1]?.at ?? Infinity;
-    const mine = stalls.filter((s) => s.at >= f.at && s.at < until);
+    const held = f.heldJobIds && new Set(f.heldJobIds);
+    const mine = held
+      ? stalls.filter((s) => s.at >= f.at && held.has(s.jobId))
+      : stalls.filter((s) => s.at >= f.at && s.at < until && !heldByKills.has(s.jobId));
     const ids = [...new Set(mine.map((s) => s.jobId))];
     f.stalled = ids.length;
     if (!ids.length) continue;
@@ -228,8 +234,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         // On a loaded machine the other workers may have taken the whole backlog meanwhile, and a
         // kill of a worker holding nothing tests nothing: kill one that holds jobs (BullMQ
         // records each job's worker name, the --worker-id).
-        const holders = new Set((await mainQueue.getActive(0, 200)).map((j) => j.processedBy));
+        const active = await mainQueue.getActive(0, -1);
+        const holders = new Set(active.map((j) => j.processedBy));
         if (!holders.has(victim.id)) victim = fleet.live.find((w) => holders.has(w.id)) ?? victim;
+        rec.heldJobIds = active.filter((j) => j.processedBy === victim.id).map((j) => j.id!);
         rec.worker = victim.id;
         rec.at = Date.now();
         if (kind === 'sigkill') victim.child.kill('SIGKILL');
