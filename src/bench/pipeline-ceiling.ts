@@ -25,12 +25,14 @@ import { loadAverage, processCpuSeconds } from './machine.js';
 import { measureNoop } from './noop.js';
 import { benchQueueName, removeBenchQueues } from './queues.js';
 import type { BenchRatio } from './run.js';
-import { ratio } from './stats.js';
+import { ratio, roundsRatio } from './stats.js';
 import { cliEntry, WorkerProcess } from './worker-process.js';
 
 export interface PipelineRun {
   /** `baseline`: the workers and exporter of another build (`baselineCli`), run just before. */
   build?: 'baseline';
+  /** 1-based; each round measures every run again, between two fresh reference measurements. */
+  round: number;
   docsPerJob: number;
   workers: number;
   docs: number;
@@ -44,12 +46,29 @@ export interface PipelineRun {
   load: number;
 }
 
+/**
+ * A reference rate: the tokenizer alone, or a BullMQ no-op processor. `round` 0 is the
+ * opening set; a reference measured for a ratio names the run it brackets (`around`).
+ */
+export interface ReferenceMeasurement {
+  kind: 'tokenizer' | 'noop';
+  /** No-op only. */
+  docsPerJob?: number;
+  docsPerSecond: number;
+  redisCpuUsPerDoc?: number;
+  round: number;
+  around?: { docsPerJob: number; workers: number; when: 'before' | 'after' };
+  load: number;
+}
+
 export interface PipelineCeilingResult {
   docs: number;
   meanTokens: number;
   redis: string;
-  tokenizer: { docsPerSecond: number; load: number };
-  noop: { docsPerJob: number; docsPerSecond: number; redisCpuUsPerDoc?: number; load: number }[];
+  rounds: number;
+  /** Every reference and every run, in the order they were measured. */
+  measurements: ({ type: 'reference' } & ReferenceMeasurement | { type: 'run' } & PipelineRun)[];
+  references: ReferenceMeasurement[];
   runs: PipelineRun[];
   ratios: BenchRatio[];
   /** Folder of the worker's .cpuprofile files when profiled. */
@@ -64,11 +83,14 @@ export interface PipelineCeilingOptions {
   workerArgs?: string[];
   /** Runs as [docsPerJob, worker processes]; default 1 and 64 per job on one worker. */
   runs?: [number, number][];
+  /** Times every run is measured, each between two reference measurements (default 1). */
+  rounds?: number;
   /** Writes each worker's CPU profile (node --cpu-prof) into this folder. */
   cpuProfDir?: string;
   /**
-   * Another build's dist/cli/main.js (an earlier commit): each run is made with it first, then
-   * with this build, so before/after ratios come from one run on the same machine load.
+   * Another build's dist/cli/main.js (an earlier commit): each run is made with it too, in
+   * alternating order (round 1 baseline first, round 2 this build first...), so before/after
+   * ratios come from one run on the same machine load.
    */
   baselineCli?: string;
   log?: (line: string) => void;
@@ -162,7 +184,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOptions, docsPerJob: number, workers: number, cli = cliEntry()): Promise<PipelineRun> {
+export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOptions, docsPerJob: number, workers: number, round = 1, cli = cliEntry()): Promise<PipelineRun> {
   const name = benchQueueName(`ceiling${docsPerJob}x${workers}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-ceiling-'));
   const out = path.join(dir, 'out.jsonl');
@@ -200,7 +222,7 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
     const rows = after.reduce((a, m, i) => a + m.batchRowsSum - before[i].batchRowsSum, 0);
     const perDoc = (s: number) => (Number.isFinite(s) ? (s * 1e6) / o.docs.length : undefined);
     return {
-      docsPerJob, workers, docs: o.docs.length, seconds, docsPerSecond: o.docs.length / seconds,
+      round, docsPerJob, workers, docs: o.docs.length, seconds, docsPerSecond: o.docs.length / seconds,
       workerCpuUsPerDoc: perDoc(cpu1.workers - cpu0.workers),
       exporterCpuUsPerDoc: perDoc(cpu1.exporter - cpu0.exporter),
       redisCpuUsPerDoc: perDoc(redis1 - redis0),
@@ -216,49 +238,88 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
   }
 }
 
+/**
+ * Every run between two measurements of its reference (the tokenizer alone for packed jobs,
+ * BullMQ's no-op at 1 per job for single-document jobs), taken right before and right after
+ * it: a reference measured minutes apart from its run moved the ratio by more than any change
+ * under test (the tokenizer alone measured 10,463 and 17,806 docs/s in two runs an hour apart).
+ * A ratio is the run's rate over the mean of its two references, per round; the median over
+ * rounds is reported.
+ */
 export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise<PipelineCeilingResult> {
   const log = o.log ?? (() => {});
+  const rounds = o.rounds ?? 1;
   const redis = await ensureRedis(undefined, { private: true });
   try {
     const tok = await RobertaTokenizer.fromDir(o.tokenizerDir, { maxLength: 512 });
     const sample = await tok.encodeBatch(o.docs.slice(0, 2000).map((d) => d.text));
     const meanTokens = sample.reduce((a, e) => a + e.ids.length, 0) / sample.length;
-    const tokenizer = { docsPerSecond: await measureTokenizer(o.tokenizerDir, o.docs), load: loadAverage()[0] };
-    log(`  pipeline ceiling: tokenizer alone (encodeBatch of 256): ${Math.round(tokenizer.docsPerSecond)} docs/s (load ${tokenizer.load})`);
-    const noop: PipelineCeilingResult['noop'] = [];
-    for (const k of [1, 32, 64]) {
-      const r = await measureNoop(redis.url, o.docs, k, 64, () => redisCpuSeconds(redis.url));
-      const redisCpuUsPerDoc = r.redisCpuSeconds === undefined ? undefined : (r.redisCpuSeconds * 1e6) / r.docs;
-      noop.push({ docsPerJob: k, docsPerSecond: r.docs / r.seconds, redisCpuUsPerDoc, load: loadAverage()[0] });
-      log(`  pipeline ceiling: BullMQ no-op, ${k} per job: ${Math.round(r.docs / r.seconds)} docs/s, redis ${redisCpuUsPerDoc?.toFixed(1)} µs/doc (load ${loadAverage()[0]})`);
-    }
-    const runs: PipelineRun[] = [];
-    for (const [k, w] of o.runs ?? [[1, 1], [64, 1]]) {
-      if (o.baselineCli) {
-        const b = { ...(await measurePipelineRun(redis.url, { ...o, cpuProfDir: undefined }, k, w, o.baselineCli)), build: 'baseline' as const };
-        runs.push(b);
-        log(`  pipeline ceiling (baseline build): ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(b.docsPerSecond)} docs/s, worker ${b.workerCpuUsPerDoc?.toFixed(0)} µs/doc (load ${b.load})`);
+    const measurements: PipelineCeilingResult['measurements'] = [];
+    const reference = async (kind: 'tokenizer' | 'noop', docsPerJob: number, round: number, around?: ReferenceMeasurement['around']): Promise<ReferenceMeasurement> => {
+      let m: ReferenceMeasurement;
+      if (kind === 'tokenizer') {
+        m = { kind, docsPerSecond: await measureTokenizer(o.tokenizerDir, o.docs), round, around, load: loadAverage()[0] };
+        log(`  pipeline ceiling: tokenizer alone (encodeBatch of 256): ${Math.round(m.docsPerSecond)} docs/s${around ? ` (${around.when} ${around.docsPerJob} per job)` : ''} (load ${m.load})`);
+      } else {
+        const r = await measureNoop(redis.url, o.docs, docsPerJob, 64, () => redisCpuSeconds(redis.url));
+        const redisCpuUsPerDoc = r.redisCpuSeconds === undefined ? undefined : (r.redisCpuSeconds * 1e6) / r.docs;
+        m = { kind, docsPerJob, docsPerSecond: r.docs / r.seconds, redisCpuUsPerDoc, round, around, load: loadAverage()[0] };
+        log(`  pipeline ceiling: BullMQ no-op, ${docsPerJob} per job: ${Math.round(m.docsPerSecond)} docs/s, redis ${redisCpuUsPerDoc?.toFixed(1)} µs/doc${around ? ` (${around.when} ${around.docsPerJob} per job)` : ''} (load ${m.load})`);
       }
-      const r = await measurePipelineRun(redis.url, o, k, w);
-      runs.push(r);
-      log(`  pipeline ceiling: ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(r.docsPerSecond)} docs/s, worker ${r.workerCpuUsPerDoc?.toFixed(0)} µs/doc, exporter ${r.exporterCpuUsPerDoc?.toFixed(0)} µs/doc, redis ${r.redisCpuUsPerDoc?.toFixed(0)} µs/doc (load ${r.load})`);
+      measurements.push({ type: 'reference', ...m });
+      return m;
+    };
+    const pipeline = async (k: number, w: number, round: number, baseline: boolean): Promise<PipelineRun> => {
+      const r: PipelineRun = baseline
+        ? { ...(await measurePipelineRun(redis.url, { ...o, cpuProfDir: undefined }, k, w, round, o.baselineCli)), build: 'baseline' }
+        : await measurePipelineRun(redis.url, o, k, w, round);
+      measurements.push({ type: 'run', ...r });
+      const who = baseline ? ' (baseline build)' : '';
+      log(`  pipeline ceiling${who}${rounds > 1 ? `, round ${round}` : ''}: ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(r.docsPerSecond)} docs/s, worker ${r.workerCpuUsPerDoc?.toFixed(0)} µs/doc, exporter ${r.exporterCpuUsPerDoc?.toFixed(0)} µs/doc, redis ${r.redisCpuUsPerDoc?.toFixed(0)} µs/doc (load ${r.load})`);
+      return r;
+    };
+
+    // The opening set: what BullMQ alone does at each packing (the 64-per-job no-op ratio, no target).
+    for (const k of [1, 32, 64]) await reference('noop', k, 0);
+    const specs = o.runs ?? [[1, 1], [64, 1]];
+    type Cell = { before: ReferenceMeasurement; after: ReferenceMeasurement; run: PipelineRun; baseline?: PipelineRun };
+    const cells = new Map<string, Cell[]>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const [k, w] of specs) {
+        const kind = k === 1 ? 'noop' : 'tokenizer';
+        const before = await reference(kind, 1, round, { docsPerJob: k, workers: w, when: 'before' });
+        let run: PipelineRun;
+        let baseline: PipelineRun | undefined;
+        // Alternating order: a machine that slows down during a round favours neither build.
+        if (o.baselineCli && round % 2 === 1) baseline = await pipeline(k, w, round, true);
+        run = await pipeline(k, w, round, false);
+        if (o.baselineCli && round % 2 === 0) baseline = await pipeline(k, w, round, true);
+        const after = await reference(kind, 1, round, { docsPerJob: k, workers: w, when: 'after' });
+        const key = `${k}x${w}`;
+        cells.set(key, [...(cells.get(key) ?? []), { before, after, run, baseline }]);
+      }
     }
     const l = loadAverage()[0];
-    const find = (k: number, w = 1, build?: 'baseline') => runs.find((r) => r.docsPerJob === k && r.workers === w && r.build === build);
-    const run = (k: number, w = 1) => find(k, w)?.docsPerSecond;
-    const nop = (k: number) => noop.find((n) => n.docsPerJob === k)?.docsPerSecond;
-    const ratios: BenchRatio[] = [
-      { name: 'pipeline ceiling: 64 per job / tokenizer-only encodeBatch (docs/s)', value: ratio(run(64), tokenizer.docsPerSecond), min: 0.5, load: l },
-      { name: 'pipeline ceiling: 1 per job / BullMQ no-op 1 per job (docs/s)', value: ratio(run(1), nop(1)), min: 0.5, load: l },
-      { name: 'pipeline ceiling: 64 per job / BullMQ no-op 64 per job (docs/s)', value: ratio(run(64), nop(64)), load: l },
-    ];
-    for (const b of runs.filter((r) => r.build === 'baseline')) {
-      const a = find(b.docsPerJob, b.workers)!;
-      ratios.push({ name: `this build / baseline build, ${b.workers} worker${b.workers > 1 ? 's' : ''}, ${b.docsPerJob} per job (docs/s)`, value: ratio(a.docsPerSecond, b.docsPerSecond), load: l });
-      ratios.push({ name: `this build / baseline build, ${b.workers} worker${b.workers > 1 ? 's' : ''}, ${b.docsPerJob} per job (worker CPU µs/doc)`, value: ratio(a.workerCpuUsPerDoc, b.workerCpuUsPerDoc), load: l });
+    const overRefs = (c: Cell) => ratio(c.run.docsPerSecond, (c.before.docsPerSecond + c.after.docsPerSecond) / 2);
+    const runs = measurements.flatMap((m) => (m.type === 'run' ? [m] : []));
+    const references = measurements.flatMap((m) => (m.type === 'reference' ? [m] : []));
+    const ratios: BenchRatio[] = [];
+    const c64 = cells.get('64x1');
+    const c1 = cells.get('1x1');
+    ratios.push(roundsRatio('pipeline ceiling: 64 per job / tokenizer-only encodeBatch (docs/s)', c64 ? c64.map(overRefs) : [undefined], l, 0.5));
+    ratios.push(roundsRatio('pipeline ceiling: 1 per job / BullMQ no-op 1 per job (docs/s)', c1 ? c1.map(overRefs) : [undefined], l, 0.5));
+    const noop64 = references.find((m) => m.kind === 'noop' && m.docsPerJob === 64 && m.round === 0);
+    ratios.push(roundsRatio('pipeline ceiling: 64 per job / BullMQ no-op 64 per job (docs/s)', c64 ? c64.map((c) => ratio(c.run.docsPerSecond, noop64?.docsPerSecond)) : [undefined], l));
+    for (const [key, cs] of cells) {
+      if (!cs[0].baseline) continue;
+      const [k, w] = key.split('x').map(Number);
+      const label = `${w} worker${w > 1 ? 's' : ''}, ${k} per job`;
+      ratios.push(roundsRatio(`this build / baseline build, ${label} (docs/s)`, cs.map((c) => ratio(c.run.docsPerSecond, c.baseline!.docsPerSecond)), l));
+      ratios.push(roundsRatio(`this build / baseline build, ${label} (worker CPU µs/doc)`, cs.map((c) => ratio(c.run.workerCpuUsPerDoc, c.baseline!.workerCpuUsPerDoc)), l));
     }
-    if (run(64, 2) !== undefined) ratios.push({ name: 'pipeline ceiling: 2 workers / 1 worker, 64 per job (docs/s)', value: ratio(run(64, 2), run(64)), load: l });
-    return { docs: o.docs.length, meanTokens, redis: redis.source, tokenizer, noop, runs, ratios, profileDir: o.cpuProfDir };
+    const c64x2 = cells.get('64x2');
+    if (c64x2 && c64) ratios.push(roundsRatio('pipeline ceiling: 2 workers / 1 worker, 64 per job (docs/s)', c64x2.map((c, i) => ratio(c.run.docsPerSecond, c64[i]?.run.docsPerSecond)), l));
+    return { docs: o.docs.length, meanTokens, redis: redis.source, rounds, measurements, references, runs, ratios, profileDir: o.cpuProfDir };
   } finally {
     await redis.stop();
   }

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { PipelineCeilingResult } from './pipeline-ceiling.js';
+import type { PipelineCeilingResult, ReferenceMeasurement } from './pipeline-ceiling.js';
 import type { BenchRatio, BenchResult, BenchRow } from './run.js';
 import { formatNumber } from './stats.js';
 
@@ -29,20 +29,32 @@ function rowsTable(rows: BenchRow[]): string[] {
 
 const us = (v?: number) => (v === undefined ? 'n/a' : formatNumber(v, 0));
 
-/** The pipeline-ceiling table: every rate of one run, the ratios below it. */
+function referenceLabel(m: ReferenceMeasurement): string {
+  const what = m.kind === 'tokenizer' ? 'tokenizer alone: encodeBatch of 256 texts' : `BullMQ no-op processor, ${m.docsPerJob} per job (concurrency 64)`;
+  return m.around ? `${what}, ${m.around.when} the ${m.around.docsPerJob}-per-job run` : what;
+}
+
+/** The pipeline-ceiling table: every measurement in the order it was taken, the ratios below it. */
 export function pipelineCeilingTable(p: PipelineCeilingResult): string[] {
   const lines = [
-    `Pipeline ceiling (micro model: 1 layer, hidden 8; ${p.docs} documents per run, mean ${p.meanTokens.toFixed(1)} tokens; ${p.redis} Redis; \`results --follow\` as its own process):`,
+    `Pipeline ceiling (micro model: 1 layer, hidden 8; ${p.docs} documents per run, mean ${p.meanTokens.toFixed(1)} tokens; ${p.redis} Redis; \`results --follow\` as its own process; ` +
+      `${p.rounds} round${p.rounds > 1 ? 's' : ''}, each run between two measurements of its reference, in the order measured):`,
     '',
-    '| measurement | docs/s | worker CPU µs/doc | exporter CPU µs/doc | Redis CPU µs/doc | mean batch | load (1 min) |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    `| tokenizer alone: encodeBatch of 256 texts | ${formatNumber(p.tokenizer.docsPerSecond)} | — | — | — | — | ${p.tokenizer.load.toFixed(2)} |`,
-    ...p.noop.map((n) => `| BullMQ no-op processor, ${n.docsPerJob} per job (concurrency 64) | ${formatNumber(n.docsPerSecond)} | — | — | ${n.redisCpuUsPerDoc === undefined ? '—' : formatNumber(n.redisCpuUsPerDoc)} | — | ${n.load.toFixed(2)} |`),
-    ...p.runs.map((r) => `| ${r.build === 'baseline' ? 'baseline build: ' : ''}roberta-batch, ${r.workers} worker process${r.workers > 1 ? 'es' : ''}, ${r.docsPerJob} per job | ${formatNumber(r.docsPerSecond)} | ${us(r.workerCpuUsPerDoc)} | ${us(r.exporterCpuUsPerDoc)} | ${us(r.redisCpuUsPerDoc)} | ${formatNumber(r.meanBatchSize)} | ${r.load.toFixed(2)} |`),
+    '| round | measurement | docs/s | worker CPU µs/doc | exporter CPU µs/doc | Redis CPU µs/doc | mean batch | load (1 min) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
+    ...p.measurements.map((m) => (m.type === 'reference'
+      ? `| ${m.round || '—'} | ${referenceLabel(m)} | ${formatNumber(m.docsPerSecond)} | — | — | ${m.redisCpuUsPerDoc === undefined ? '—' : formatNumber(m.redisCpuUsPerDoc)} | — | ${m.load.toFixed(2)} |`
+      : `| ${m.round} | ${m.build === 'baseline' ? 'baseline build: ' : ''}roberta-batch, ${m.workers} worker process${m.workers > 1 ? 'es' : ''}, ${m.docsPerJob} per job | ${formatNumber(m.docsPerSecond)} | ${us(m.workerCpuUsPerDoc)} | ${us(m.exporterCpuUsPerDoc)} | ${us(m.redisCpuUsPerDoc)} | ${formatNumber(m.meanBatchSize)} | ${m.load.toFixed(2)} |`)),
     '',
   ];
   if (p.profileDir) lines.push(`Worker CPU profiles (node --cpu-prof): ${p.profileDir}`, '');
   return lines;
+}
+
+/** A ratio's value cell: the median and its range when measured over several rounds. */
+export function ratioValue(x: BenchRatio): string {
+  if (x.value === undefined) return 'n/a';
+  return x.range ? `${x.value.toFixed(3)} (${x.range[0].toFixed(3)}–${x.range[1].toFixed(3)})` : x.value.toFixed(3);
 }
 
 export function renderSection(r: BenchResult): string {
@@ -56,7 +68,7 @@ export function renderSection(r: BenchResult): string {
       '',
       ...pipelineCeilingTable(r.pipelineCeiling),
       '| ratio | value | target | load (1 min) |', '|---|---:|---|---:|',
-      ...r.ratios.map((x) => `| ${x.name} | ${x.value === undefined ? 'n/a' : x.value.toFixed(3)} | ${ratioVerdict(x)} | ${x.load.toFixed(2)} |`),
+      ...r.ratios.map((x) => `| ${x.name} | ${ratioValue(x)} | ${ratioVerdict(x)} | ${x.load.toFixed(2)} |`),
     ];
     return lines.join('\n') + '\n';
   }
@@ -85,7 +97,7 @@ export function renderSection(r: BenchResult): string {
     lines.push(`Embeddings int8 vs fp32 (base-head model, ${s.docs} documents): cosine of mean-pooled vectors mean ${s.meanPooled.mean.toFixed(4)}, min ${s.meanPooled.min.toFixed(4)}; of pooler_output mean ${s.pooler.mean.toFixed(4)}, min ${s.pooler.min.toFixed(4)} (load ${s.load.toFixed(2)}).`, '');
   }
   lines.push('| ratio | value | target | load (1 min) |', '|---|---:|---|---:|');
-  for (const x of r.ratios) lines.push(`| ${x.name} | ${x.value === undefined ? 'n/a' : x.value.toFixed(3)} | ${ratioVerdict(x)} | ${x.load.toFixed(2)} |`);
+  for (const x of r.ratios) lines.push(`| ${x.name} | ${ratioValue(x)} | ${ratioVerdict(x)} | ${x.load.toFixed(2)} |`);
   if (r.notes.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
   return lines.join('\n') + '\n';
 }

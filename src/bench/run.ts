@@ -41,6 +41,8 @@ export interface BenchOptions {
   ceilingDocs?: number;
   /** Pipeline-ceiling runs as [documents per job, worker processes] (default [1,1], [64,1]). */
   ceilingRuns?: [number, number][];
+  /** Times each pipeline-ceiling run is measured, between fresh references (default 1 quick, 3 full). */
+  ceilingRounds?: number;
   /** Folder for CPU profiles of the pipeline-ceiling workers (node --cpu-prof). */
   cpuProfDir?: string;
   /** Another build's dist/cli/main.js: each pipeline-ceiling run is also made with it (before/after). */
@@ -69,6 +71,8 @@ export interface BenchRatio {
   /** Met when value >= min (or <= max). */
   min?: number;
   max?: number;
+  /** Lowest and highest value when measured over several rounds (value is then their median). */
+  range?: [number, number];
   load: number;
 }
 
@@ -113,8 +117,8 @@ function row(key: string, label: string, t: Throughput, extra: Partial<BenchRow>
 
 /** Sample sizes of `bench --quick` and of a full run (documents per section). */
 export const BENCH_SIZES = {
-  quick: { docs: 256, queueDocs: 2000, ceilingDocs: 5000 },
-  full: { docs: 2000, queueDocs: 20_000, ceilingDocs: 30_000 },
+  quick: { docs: 256, queueDocs: 2000, ceilingDocs: 5000, ceilingRounds: 1 },
+  full: { docs: 2000, queueDocs: 20_000, ceilingDocs: 30_000, ceilingRounds: 3 },
 } as const;
 
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
@@ -138,7 +142,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     log(`  pipeline ceiling: ${ceilingDocs} documents from ${c.description}, micro model (1 layer, hidden 8)`);
     return measurePipelineCeiling({
       model: await microModel(root, modelLog), tokenizerDir: c.tokenizerDir, docs: c.docs, workerArgs,
-      runs: opts.ceilingRuns, cpuProfDir: opts.cpuProfDir, baselineCli: opts.baselineCli, log,
+      runs: opts.ceilingRuns, rounds: opts.ceilingRounds ?? sizes.ceilingRounds, cpuProfDir: opts.cpuProfDir, baselineCli: opts.baselineCli, log,
     });
   };
   if (opts.only === 'ceiling') {

@@ -3,6 +3,8 @@
  * functions, unit-tested, so that a figure in docs/BENCHMARKS.md means what its header says.
  */
 
+import type { BenchRatio } from './run.js';
+
 /** One definition for `run` and the benchmark: nearest rank (src/shared/util.ts). */
 export { percentile } from '../shared/util.js';
 
@@ -70,4 +72,24 @@ export function formatNumber(v: number | undefined, digits = 1): string {
   if (v === undefined || !Number.isFinite(v)) return 'n/a';
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
   return v.toFixed(digits);
+}
+
+/** The middle value (the mean of the two middle ones for an even count); undefined when empty. */
+export function median(values: readonly number[]): number | undefined {
+  if (!values.length) return undefined;
+  const v = [...values].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/**
+ * A ratio measured once per round, reported as the median with its range: on a shared
+ * machine the same code moved by 0.7-1.4x between back-to-back runs (docs/BENCHMARKS.md).
+ */
+export function roundsRatio(name: string, perRound: (number | undefined)[], load: number, min?: number): BenchRatio {
+  const values = perRound.filter((v): v is number => v !== undefined);
+  const r: BenchRatio = { name, value: values.length === perRound.length ? median(values) : undefined, load };
+  if (min !== undefined) r.min = min;
+  if (values.length > 1) r.range = [Math.min(...values), Math.max(...values)];
+  return r;
 }

@@ -20,9 +20,11 @@ it('measures the tokenizer, BullMQ no-op and the worker at 1 and 64 per job, wit
   expect(r.redis).toBe('private');
   expect(r.docs).toBe(320);
   expect(r.meanTokens).toBeGreaterThan(2);
-  expect(r.tokenizer.docsPerSecond).toBeGreaterThan(0);
-  expect(r.noop.map((n) => n.docsPerJob)).toEqual([1, 32, 64]);
-  for (const n of r.noop) expect(n.docsPerSecond).toBeGreaterThan(0);
+  // In order: the no-op set, then each run between two measurements of its reference.
+  expect(r.measurements.map((m) => (m.type === 'run' ? `run ${m.docsPerJob}` : m.kind === 'noop' ? `noop ${m.docsPerJob}` : 'tokenizer'))).toEqual([
+    'noop 1', 'noop 32', 'noop 64', 'noop 1', 'run 1', 'noop 1', 'tokenizer', 'run 64', 'tokenizer',
+  ]);
+  for (const m of r.references) expect(m.docsPerSecond).toBeGreaterThan(0);
   expect(r.runs.map((x) => [x.docsPerJob, x.workers])).toEqual([[1, 1], [64, 1]]);
   for (const x of r.runs) {
     expect(x.docs).toBe(320);

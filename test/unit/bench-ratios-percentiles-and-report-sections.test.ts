@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ratioVerdict, writeReport } from '../../src/bench/report.js';
+import type { PipelineRun, ReferenceMeasurement } from '../../src/bench/pipeline-ceiling.js';
 import type { BenchResult } from '../../src/bench/run.js';
-import { cosine, lengthSortedBatches, meanBatchSize, paddedTokens, paddingFraction, percentile, ratio, tokensPerSecond } from '../../src/bench/stats.js';
+import { cosine, lengthSortedBatches, meanBatchSize, median, paddedTokens, paddingFraction, percentile, ratio, roundsRatio, tokensPerSecond } from '../../src/bench/stats.js';
 import { parseWorkerMetrics } from '../../src/bench/worker-process.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-bench-report-'));
@@ -90,25 +91,48 @@ it('a run replaces its own section and keeps the rest of docs/BENCHMARKS.md', ()
   expect(text).toMatch(/\| b\/a \| 0\.950 \| met \(≥ 0\.9\) \| 1\.50 \|/);
 });
 
-it('a pipeline-ceiling-only run gets its own section with every rate, CPU figure and target', () => {
+it('a pipeline-ceiling-only run gets its own section with every measurement in order, CPU figure and target', () => {
   const file = path.join(dir, 'CEILING.md');
   writeFileSync(file, '# Benchmarks\n');
   writeReport(file, fakeResult('full', 22));
+  const run: PipelineRun = { round: 1, docsPerJob: 64, workers: 1, docs: 5000, seconds: 1, docsPerSecond: 7500, workerCpuUsPerDoc: 120, exporterCpuUsPerDoc: 30, redisCpuUsPerDoc: 20, meanBatchSize: 32, load: 1.25 };
+  const refs: ReferenceMeasurement[] = [
+    { kind: 'noop', docsPerJob: 64, docsPerSecond: 230_000, round: 0, load: 1 },
+    { kind: 'tokenizer', docsPerSecond: 30_000, round: 1, around: { docsPerJob: 64, workers: 1, when: 'before' }, load: 1 },
+    { kind: 'tokenizer', docsPerSecond: 28_000, round: 1, around: { docsPerJob: 64, workers: 1, when: 'after' }, load: 1 },
+  ];
   const r: BenchResult = {
     ...fakeResult('quick', 0), only: 'ceiling', rows: [],
-    ratios: [{ name: 'pipeline ceiling: 64 per job / tokenizer-only encodeBatch (docs/s)', value: 0.25, min: 0.5, load: 1 }],
+    ratios: [
+      { name: 'pipeline ceiling: 64 per job / tokenizer-only encodeBatch (docs/s)', value: 0.25, min: 0.5, load: 1 },
+      roundsRatio('this build / baseline build, 1 worker, 64 per job (docs/s)', [1.2, 0.9, 1.1], 1),
+    ],
     pipelineCeiling: {
-      docs: 5000, meanTokens: 27, redis: 'private', tokenizer: { docsPerSecond: 30_000, load: 1 },
-      noop: [{ docsPerJob: 1, docsPerSecond: 15_000, load: 1 }, { docsPerJob: 64, docsPerSecond: 230_000, load: 1 }],
-      runs: [{ docsPerJob: 64, workers: 1, docs: 5000, seconds: 1, docsPerSecond: 7500, workerCpuUsPerDoc: 120, exporterCpuUsPerDoc: 30, redisCpuUsPerDoc: 20, meanBatchSize: 32, load: 1.25 }],
-      ratios: [],
+      docs: 5000, meanTokens: 27, redis: 'private', rounds: 1,
+      measurements: [{ type: 'reference', ...refs[0] }, { type: 'reference', ...refs[1] }, { type: 'run', ...run }, { type: 'reference', ...refs[2] }],
+      references: refs, runs: [run], ratios: [],
     },
   };
   const text = writeReport(file, r);
   expect(text).toContain('<!-- bench:quick-ceiling:start -->');
   expect(text).toContain('| ceiling | 22.0 |'); // the full run's section is kept
-  expect(text).toContain('| tokenizer alone: encodeBatch of 256 texts | 30,000 |');
-  expect(text).toContain('| BullMQ no-op processor, 64 per job (concurrency 64) | 230,000 |');
-  expect(text).toContain('| roberta-batch, 1 worker process, 64 per job | 7,500 | 120 | 30 | 20 | 32.0 | 1.25 |');
+  expect(text).toContain('| — | BullMQ no-op processor, 64 per job (concurrency 64) | 230,000 |');
+  const before = text.indexOf('| 1 | tokenizer alone: encodeBatch of 256 texts, before the 64-per-job run | 30,000 |');
+  const measured = text.indexOf('| 1 | roberta-batch, 1 worker process, 64 per job | 7,500 | 120 | 30 | 20 | 32.0 | 1.25 |');
+  const after = text.indexOf('| 1 | tokenizer alone: encodeBatch of 256 texts, after the 64-per-job run | 28,000 |');
+  expect(before).toBeGreaterThan(0);
+  expect(measured).toBeGreaterThan(before);
+  expect(after).toBeGreaterThan(measured);
   expect(text).toMatch(/\| pipeline ceiling: 64 per job \/ tokenizer-only encodeBatch \(docs\/s\) \| 0\.250 \| NOT met \(≥ 0\.5\) \|/);
+  // Three rounds: the median, then the range.
+  expect(text).toContain('| this build / baseline build, 1 worker, 64 per job (docs/s) | 1.100 (0.900–1.200) | — |');
+});
+
+it('a ratio over rounds is their median, undefined when a round was not measured', () => {
+  expect(median([3, 1, 2])).toBe(2);
+  expect(median([4, 1, 3, 2])).toBe(2.5);
+  expect(median([])).toBeUndefined();
+  expect(roundsRatio('x', [0.4, 0.6], 1, 0.5)).toEqual({ name: 'x', value: 0.5, min: 0.5, range: [0.4, 0.6], load: 1 });
+  expect(roundsRatio('x', [0.4], 1)).toEqual({ name: 'x', value: 0.4, load: 1 });
+  expect(roundsRatio('x', [0.4, undefined], 1).value).toBeUndefined();
 });

@@ -12,6 +12,7 @@ const BENCH_FLAGS = {
   docs: variant(BENCH.docs, { defaultHelp: sized('docs') }),
   queueDocs: variant(BENCH.queueDocs, { defaultHelp: sized('queueDocs') }),
   ceilingDocs: variant(BENCH.ceilingDocs, { defaultHelp: sized('ceilingDocs') }),
+  ceilingRounds: variant(BENCH.ceilingRounds, { defaultHelp: sized('ceilingRounds') }),
 };
 const benchSchema = schemaOf(BENCH_FLAGS);
 
@@ -32,6 +33,7 @@ export function benchCommand(): Command {
         only: opts.only,
         ceilingDocs: opts.ceilingDocs,
         ceilingRuns: opts.ceilingRuns,
+        ceilingRounds: opts.ceilingRounds,
         cpuProfDir: opts.cpuProf ? path.resolve(opts.cpuProf) : undefined,
         baselineCli: opts.baselineCli ? path.resolve(opts.baselineCli) : undefined,
         redisUrl: opts.redisUrl,
