@@ -244,10 +244,16 @@ export class DynamicBatcher {
       // from 5.2 to 6.2 % and int8 end to end fell to 0.89 x (bench --baseline-cli, one run).
       // Without the overdue rule, full batches streaming through both slots would starve a
       // document whose length never fills a chunk.
-      if (this.#inFlight > 0 && overdue && !this.#flushing) return;
-      const force = this.#flushing || overdue;
+      // The one exception: the oldest document's own chunk when it is full. It is what would
+      // leave next anyway, and under a backlog (every document overdue) waiting for the running
+      // batch to end left the model idle between batches: two in flight became one, and on
+      // the near-free model the inference thread waited on the main thread's turn.
+      const behindOverdue = this.#inFlight > 0 && overdue && !this.#flushing;
+      const force = !behindOverdue && (this.#flushing || overdue);
       // A shallow window waits (at most until its oldest document is overdue) to fill first.
-      const batch = force || this.#count >= (this.#opts.minWindowForFull ?? 0) ? this.#pick(force, oldest) : undefined;
+      const batch = behindOverdue ? this.#pick(false, oldest, true)
+        : force || this.#count >= (this.#opts.minWindowForFull ?? 0) ? this.#pick(force, oldest) : undefined;
+      if (behindOverdue && !batch) return;
       if (!batch) {
         if (this.#timer === undefined) {
           this.#timer = this.#clock.setTimeout(() => {
@@ -271,10 +277,11 @@ export class DynamicBatcher {
    * into chunks that respect the size and padded-token limits: without `force`, only a chunk
    * that hit a limit (a full one) leaves, the oldest document's if it is full, else the first;
    * with `force`, the chunk holding the oldest document leaves even if it is not full.
+   * With `oldestOnly`, only the oldest document's chunk may leave, and only if it is full.
    * Chunks are counted per length bucket, never materialised, and the walk stops as soon as
    * the choice is known.
    */
-  #pick(force: boolean, oldest: Item): Item[] | undefined {
+  #pick(force: boolean, oldest: Item, oldestOnly = false): Item[] | undefined {
     const { maxBatchSize: B, maxBatchTokens: T, equalLengthOnly } = this.#opts;
     const oldestLen = oldest.ids.length;
     let cur: Chunk | undefined;
@@ -287,8 +294,8 @@ export class DynamicBatcher {
       if (full && !firstFull) firstFull = c;
       if (c.hasOldest) withOldest = c;
       if (withOldest && (withOldest.full || force)) chosen = withOldest;
-      else if (withOldest && firstFull) chosen = firstFull;
-      return chosen !== undefined;
+      else if (withOldest && firstFull && !oldestOnly) chosen = firstFull;
+      return chosen !== undefined || (oldestOnly && withOldest !== undefined);
     };
     let lastLen = 0;
     walk: for (const len of this.#lengths) {

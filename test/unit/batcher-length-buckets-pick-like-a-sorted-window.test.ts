@@ -196,6 +196,32 @@ describe('DynamicBatcher length buckets', () => {
     await b.close();
   });
 
+  it('under a backlog, the overdue oldest document\'s chunk queues behind the running batch when it is full', async () => {
+    const clock = new ManualClock();
+    const be = new GatedBackend();
+    const b = new DynamicBatcher(be, { ...base, maxBatchSize: 2, maxWaitMs: 50, maxInFlight: 2 }, {}, clock);
+    const p = [b.submit(doc(1, 3))];
+    clock.advance(50); // [3] leaves alone and holds the backend
+    p.push(b.submit(doc(2, 6)), b.submit(doc(3, 6)));
+    expect(be.batches[1]).toEqual({ tags: [2, 3], lengths: [6, 6] });
+    // A backlog builds behind both slots: every document in it overdue.
+    p.push(b.submit(doc(4, 5)), b.submit(doc(5, 5)), b.submit(doc(6, 9)), b.submit(doc(7, 9)));
+    clock.advance(100);
+    expect(be.batches).toHaveLength(2);
+    be.release();
+    await settle();
+    // A slot freed while [6, 6] still runs: the oldest waiting document (4) is in a full chunk,
+    // which is what would leave next anyway, so it is queued now and the model never waits.
+    expect(be.batches[2]).toEqual({ tags: [4, 5], lengths: [5, 5] });
+    be.release();
+    await settle();
+    expect(be.batches[3]).toEqual({ tags: [6, 7], lengths: [9, 9] });
+    be.release();
+    be.release();
+    await expect(Promise.all(p)).resolves.toHaveLength(7);
+    await b.close();
+  });
+
   it('a document whose length never fills a chunk is not starved by a stream of full batches', async () => {
     const clock = new ManualClock();
     const be = new GatedBackend();
