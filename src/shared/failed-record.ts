@@ -5,6 +5,7 @@
  */
 import type { ErrorCode } from './errors.js';
 import type { FailedRecord, Task } from './types.js';
+import { isoTimestamp } from './util.js';
 
 /** Who produced (or would have produced) the document's result. */
 export interface RecordSetup {
@@ -24,6 +25,6 @@ export function failedRecord(doc: FailedDocument, setup: RecordSetup, runId: str
   return {
     v: 1, status: 'failed', id: String(doc.id ?? ''), runId, meta: doc.meta,
     model: { name: setup.model.name, sha256: setup.model.sha256 }, task: setup.task,
-    workerId: setup.workerId, finishedAt: new Date().toISOString(), code, reason,
+    workerId: setup.workerId, finishedAt: isoTimestamp(), code, reason,
   };
 }

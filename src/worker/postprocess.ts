@@ -22,10 +22,14 @@ export function softmax(logits: ArrayLike<number>): number[] {
 }
 
 export function sentimentFromLogits(logits: Float32Array, labels: string[]): SentimentOutput {
-  const probs = softmax(logits);
+  // One pass for the maximum, one for the sum: the argmax of the logits is the argmax of their
+  // softmax, so only the winner's probability is divided out (no arrays per document).
   let best = 0;
-  for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
-  return { label: labels[best] ?? `label_${best}`, score: probs[best], logits: Array.from(logits) };
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  const max = logits[best];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return { label: labels[best] ?? `label_${best}`, score: 1 / sum, logits: Array.from(logits) };
 }
 
 export function embeddingFromVector(vector: Float32Array, pooling: Pooling, normalized: boolean): EmbeddingOutput {

@@ -36,6 +36,7 @@ import { ResultsPublisher } from './results-publisher.js';
 import { TokenizeQueue } from './tokenize-queue.js';
 import { loadWorkerTokenizer } from './model-setup.js';
 import type { RobertaTokenizer } from '../model/tokenizer.js';
+import { isoTimestamp } from '../shared/util.js';
 import { withDefaults, type WorkerClock, type WorkerDeps } from './worker-deps.js';
 import { LOG_EVENT, type WorkerEventMap } from './worker-events.js';
 
@@ -79,7 +80,8 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
   #redisUp = false;
   #shuttingDown = false;
   #closing: Promise<boolean> | undefined;
-  #recentDone: number[] = [];
+  /** Finished documents per job completion: [time ms, documents], for the rate gauges. */
+  #recentDone: [number, number][] = [];
   /** When the worker began taking jobs (ms), so a young worker's rate is not diluted by time it did not serve. */
   #servingSince = 0;
   #redis: RedisClient | undefined;
@@ -365,11 +367,11 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     this.#recordBookkeeping(data as DocJobData, records);
     const end = this.#clock.now();
     let ok = 0;
-    for (const r of records) {
-      this.metrics.documents.inc({ status: r.status, task: this.config.task });
-      if (r.status === 'ok') ok++;
-      this.#recentDone.push(end);
-    }
+    for (const r of records) if (r.status === 'ok') ok++;
+    // Once per job, not per document: prom-client hashes the labels on every inc().
+    if (ok) this.metrics.documents.inc({ status: 'ok', task: this.config.task }, ok);
+    if (records.length > ok) this.metrics.documents.inc({ status: 'failed', task: this.config.task }, records.length - ok);
+    this.#recentDone.push([end, records.length]);
     this.metrics.endToEndSeconds.observe(Math.max(0, end - job.timestamp) / 1000);
     if (records.length === 1 && records[0].status === 'failed') {
       const f = records[0];
@@ -430,7 +432,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
       const rec: OkRecord = {
         v: 1, status: 'ok', id: doc.id, runId, meta: doc.meta,
         model: { name: info.name, sha256: info.sha256 }, task: this.config.task,
-        workerId: this.config.workerId, finishedAt: new Date().toISOString(),
+        workerId: this.config.workerId, finishedAt: isoTimestamp(),
         tokenCount, truncated: enc.truncated && windows === 1, windows, batchSize,
         timings: { endToEndMs: this.#clock.now() - job.timestamp, batchWaitMs: Math.round(waitMs), inferenceMs: Math.round(runMs) },
       };
@@ -476,11 +478,11 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     const counts = await this.#statsQueue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
     for (const [state, n] of Object.entries(counts)) this.metrics.queueJobs.set({ queue: this.config.queue, state }, n);
     const now = this.#clock.now();
-    this.#recentDone = this.#recentDone.filter((t) => now - t <= RATE_WINDOW_MS);
+    this.#recentDone = this.#recentDone.filter(([t]) => now - t <= RATE_WINDOW_MS);
     // Over the time actually served within the window: a worker that started 3 s ago and did
     // 30 documents runs at 10 docs/s, not 0.5 (30 over a full window).
     const spanMs = Math.min(RATE_WINDOW_MS, Math.max(1_000, now - this.#servingSince));
-    const rate = this.#recentDone.length / (spanMs / 1000);
+    const rate = this.#recentDone.reduce((a, [, n]) => a + n, 0) / (spanMs / 1000);
     this.metrics.docsPerSecond.set(rate);
     const backlog = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
     // No measured rate yet: report the backlog itself so an autoscaler still sees work.
