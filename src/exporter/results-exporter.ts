@@ -31,7 +31,8 @@ import { addMarkerWrites, failedMarker } from '../shared/done-markers.js';
 import { queueOptions, resultsQueueName } from '../shared/queues.js';
 import { bullConnection, connect, type RedisClient } from '../shared/redis.js';
 import { isOomError, OomReporter } from '../shared/redis-oom.js';
-import { recordsOf, type FailedRecord, type OkRecord, type ResultRecord } from '../shared/types.js';
+import { recordsOf } from '../shared/result-job.js';
+import type { FailedRecord, OkRecord, ResultRecord } from '../shared/types.js';
 
 /** Where successful records go when they do not go to the JSON Lines `out` file. */
 export interface RecordSink {
@@ -311,7 +312,9 @@ export class ResultsExporter {
           continue;
         }
         if (rec.status === 'ok' && this.#opts.sink) heldBySink = true;
-        await this.#write(rec);
+        // Only a sink's write is asynchronous: no microtask turn per record for JSON Lines.
+        const pending = this.#write(rec);
+        if (pending) await pending;
       }
       if (job.records.some((r) => r.status === 'failed')) failedJobs.push(job.id);
       if (heldBySink && this.#opts.sink?.durableOnClose) this.#held.push(job.id);
@@ -333,17 +336,23 @@ export class ResultsExporter {
     }
   }
 
-  async #write(rec: ResultRecord): Promise<void> {
+  #write(rec: ResultRecord): Promise<void> | undefined {
     this.seen.add(rec.id);
+    if (rec.status === 'ok' && this.#opts.sink) {
+      return this.#opts.sink.write(rec).then(() => {
+        this.counts.ok++;
+        this.onRecord?.(rec);
+      });
+    }
     if (rec.status === 'ok') {
-      if (this.#opts.sink) await this.#opts.sink.write(rec);
-      else this.#okFile!.add(JSON.stringify(rec));
+      this.#okFile!.add(JSON.stringify(rec));
       this.counts.ok++;
     } else {
       this.#errFile!.add(JSON.stringify(rec));
       this.counts.failed++;
     }
     this.onRecord?.(rec);
+    return undefined;
   }
 
   async #delete(ids: string[]): Promise<void> {

@@ -85,20 +85,29 @@ export type ResultRecord = OkRecord | FailedRecord;
 
 /**
  * The data of one result job: the records of one document job, in the job's document order
- * (one record per document). Job id = the document job's id, job name `results`.
- * Version 1 result jobs (one per document) held a ResultRecord itself as their data.
+ * (one record per document). Job id = the document job's id, job name `results`. Version 3
+ * (what workers write) keeps the fields every record of the job shares once, in `shared`;
+ * version 2 holds full records; version 1 result jobs (one per document) held a ResultRecord
+ * itself as their data. Read any of them with `recordsOf()` (result-job.ts).
  */
-export interface ResultJobData {
+export type ResultJobData = ResultJobDataV2 | ResultJobDataV3;
+
+export interface ResultJobDataV2 {
   v: 2;
   /** The document job these records come from (= this result job's id). */
   jobId: string;
   records: ResultRecord[];
 }
 
-/** The records of a result job's data, either version. */
-export function recordsOf(data: unknown): ResultRecord[] {
-  if (!data || typeof data !== 'object') return [];
-  const d = data as Partial<ResultJobData> & Partial<ResultRecord>;
-  if (Array.isArray(d.records)) return d.records;
-  return typeof d.id === 'string' && typeof d.status === 'string' ? [d as ResultRecord] : [];
+/** The fields of a record that every record of one result job shares. */
+export type SharedRecordFields = Pick<RecordBase, 'v' | 'runId' | 'model' | 'workerId'> & { task: ResultRecord['task'] };
+
+/** A record without its shared fields. */
+export type LeanRecord = Omit<OkRecord, keyof SharedRecordFields> | Omit<FailedRecord, keyof SharedRecordFields>;
+
+export interface ResultJobDataV3 {
+  v: 3;
+  jobId: string;
+  shared: SharedRecordFields;
+  records: LeanRecord[];
 }

@@ -1,6 +1,6 @@
 /**
  * Publishes results: one result job per document job (job id = the document job's id, data =
- * its records, see ResultJobData), then one marker per document (done-markers.ts), for the
+ * its records, see result-job.ts), then one marker per document (done-markers.ts), for the
  * jobs of ~flushMs together: one addBulk and one pipeline of HSETs per flush instead of a round
  * trip per job. A job completes only after both are in Redis, so a crash never loses a
  * published result, and since the result job id is the document job's id, publishing twice
@@ -16,7 +16,8 @@ import type { Logger } from '../shared/logger.js';
 import type { RedisClient } from '../shared/redis.js';
 import { logger } from '../shared/logger.js';
 import { queueOptions, RESULT_JOB_NAME, RESULT_JOB_OPTIONS } from '../shared/queues.js';
-import type { ResultJobData, ResultRecord } from '../shared/types.js';
+import { packResultJob } from '../shared/result-job.js';
+import type { ResultRecord } from '../shared/types.js';
 
 interface PendingPublish {
   jobId: string;
@@ -86,7 +87,7 @@ export class ResultsPublisher {
   async #write(batch: PendingPublish[]): Promise<void> {
     const jobs = batch.map((p) => ({
       name: RESULT_JOB_NAME,
-      data: { v: 2, jobId: p.jobId, records: p.records } satisfies ResultJobData,
+      data: packResultJob(p.jobId, p.records),
       opts: { ...RESULT_JOB_OPTIONS, jobId: p.jobId },
     }));
     await retryOnOom(this.oom, 'publishing results', () => this.queue.addBulk(jobs));

@@ -9,7 +9,7 @@ import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection, connect } from '../../src/shared/redis.js';
-import { recordsOf } from '../../src/shared/types.js';
+import { recordsOf } from '../../src/shared/result-job.js';
 import type { RobertaWorker } from '../../src/worker/worker.js';
 import { FIXTURE_TOKENIZER, runCli } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';

@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
-import { recordsOf } from '../../src/shared/types.js';
+import { recordsOf } from '../../src/shared/result-job.js';
 import type { RobertaWorker } from '../../src/worker/worker.js';
 import { FIXTURE_TOKENIZER } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';

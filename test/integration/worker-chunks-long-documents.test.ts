@@ -6,7 +6,8 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bullConnection } from '../../src/shared/redis.js';
-import { recordsOf, type OkRecord } from '../../src/shared/types.js';
+import { recordsOf } from '../../src/shared/result-job.js';
+import type { OkRecord } from '../../src/shared/types.js';
 import { OnnxEngine } from '../../src/worker/engine.js';
 import { planWindows, weightedMean } from '../../src/worker/long-docs.js';
 import { softmax } from '../../src/worker/postprocess.js';

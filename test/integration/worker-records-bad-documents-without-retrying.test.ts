@@ -8,7 +8,8 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bullConnection } from '../../src/shared/redis.js';
-import { recordsOf, type DocJobData, type ResultJobData } from '../../src/shared/types.js';
+import { recordsOf } from '../../src/shared/result-job.js';
+import type { DocJobData, ResultJobData } from '../../src/shared/types.js';
 import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import type { RobertaWorker } from '../../src/worker/worker.js';
 import { FIXTURE_TOKENIZER } from '../helpers/cli.js';
