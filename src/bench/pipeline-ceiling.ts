@@ -259,12 +259,12 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
       let m: ReferenceMeasurement;
       if (kind === 'tokenizer') {
         m = { kind, docsPerSecond: await measureTokenizer(o.tokenizerDir, o.docs), round, around, load: loadAverage()[0] };
-        log(`  pipeline ceiling: tokenizer alone (encodeBatch of 256): ${Math.round(m.docsPerSecond)} docs/s${around ? ` (${around.when} ${around.docsPerJob} per job)` : ''} (load ${m.load})`);
+        log(`  pipeline ceiling: tokenizer alone (encodeBatch of 256): ${Math.round(m.docsPerSecond)} docs/s${around ? ` (${around.when} ${around.docsPerJob} per job${around.workers > 1 ? `, ${around.workers} workers` : ''})` : ''} (load ${m.load})`);
       } else {
         const r = await measureNoop(redis.url, o.docs, docsPerJob, 64, () => redisCpuSeconds(redis.url));
         const redisCpuUsPerDoc = r.redisCpuSeconds === undefined ? undefined : (r.redisCpuSeconds * 1e6) / r.docs;
         m = { kind, docsPerJob, docsPerSecond: r.docs / r.seconds, redisCpuUsPerDoc, round, around, load: loadAverage()[0] };
-        log(`  pipeline ceiling: BullMQ no-op, ${docsPerJob} per job: ${Math.round(m.docsPerSecond)} docs/s, redis ${redisCpuUsPerDoc?.toFixed(1)} µs/doc${around ? ` (${around.when} ${around.docsPerJob} per job)` : ''} (load ${m.load})`);
+        log(`  pipeline ceiling: BullMQ no-op, ${docsPerJob} per job: ${Math.round(m.docsPerSecond)} docs/s, redis ${redisCpuUsPerDoc?.toFixed(1)} µs/doc${around ? ` (${around.when} ${around.docsPerJob} per job${around.workers > 1 ? `, ${around.workers} workers` : ''})` : ''} (load ${m.load})`);
       }
       measurements.push({ type: 'reference', ...m });
       return m;

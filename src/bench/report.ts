@@ -31,7 +31,7 @@ const us = (v?: number) => (v === undefined ? 'n/a' : formatNumber(v, 0));
 
 function referenceLabel(m: ReferenceMeasurement): string {
   const what = m.kind === 'tokenizer' ? 'tokenizer alone: encodeBatch of 256 texts' : `BullMQ no-op processor, ${m.docsPerJob} per job (concurrency 64)`;
-  return m.around ? `${what}, ${m.around.when} the ${m.around.docsPerJob}-per-job run` : what;
+  return m.around ? `${what}, ${m.around.when} the ${m.around.docsPerJob}-per-job${m.around.workers > 1 ? ` ${m.around.workers}-worker` : ''} run` : what;
 }
 
 /** The pipeline-ceiling table: every measurement in the order it was taken, the ratios below it. */

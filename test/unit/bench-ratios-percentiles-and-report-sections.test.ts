@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ratioVerdict, writeReport } from '../../src/bench/report.js';
+import { pipelineCeilingTable, ratioVerdict, writeReport } from '../../src/bench/report.js';
 import type { PipelineRun, ReferenceMeasurement } from '../../src/bench/pipeline-ceiling.js';
 import type { BenchResult } from '../../src/bench/run.js';
 import { cosine, lengthSortedBatches, meanBatchSize, median, paddedTokens, paddingFraction, percentile, ratio, roundsRatio, tokensPerSecond } from '../../src/bench/stats.js';
@@ -124,6 +124,9 @@ it('a pipeline-ceiling-only run gets its own section with every measurement in o
   expect(measured).toBeGreaterThan(before);
   expect(after).toBeGreaterThan(measured);
   expect(text).toMatch(/\| pipeline ceiling: 64 per job \/ tokenizer-only encodeBatch \(docs\/s\) \| 0\.250 \| NOT met \(≥ 0\.5\) \|/);
+  // A reference of a two-worker run says so: 64x1 and 64x2 each have their own.
+  const two = pipelineCeilingTable({ ...r.pipelineCeiling!, measurements: [{ type: 'reference', ...refs[1], around: { docsPerJob: 64, workers: 2, when: 'before' } }] });
+  expect(two.join('\n')).toContain('tokenizer alone: encodeBatch of 256 texts, before the 64-per-job 2-worker run');
   // Three rounds: the median, then the range.
   expect(text).toContain('| this build / baseline build, 1 worker, 64 per job (docs/s) | 1.100 (0.900–1.200) | — |');
 });
