@@ -255,16 +255,17 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
     const sample = await tok.encodeBatch(o.docs.slice(0, 2000).map((d) => d.text));
     const meanTokens = sample.reduce((a, e) => a + e.ids.length, 0) / sample.length;
     const measurements: PipelineCeilingResult['measurements'] = [];
+    const aroundText = (a?: ReferenceMeasurement['around']) => (a ? ` (${a.when} ${a.docsPerJob} per job${a.workers > 1 ? `, ${a.workers} workers` : ''})` : '');
     const reference = async (kind: 'tokenizer' | 'noop', docsPerJob: number, round: number, around?: ReferenceMeasurement['around']): Promise<ReferenceMeasurement> => {
       let m: ReferenceMeasurement;
       if (kind === 'tokenizer') {
         m = { kind, docsPerSecond: await measureTokenizer(o.tokenizerDir, o.docs), round, around, load: loadAverage()[0] };
-        log(`  pipeline ceiling: tokenizer alone (encodeBatch of 256): ${Math.round(m.docsPerSecond)} docs/s${around ? ` (${around.when} ${around.docsPerJob} per job${around.workers > 1 ? `, ${around.workers} workers` : ''})` : ''} (load ${m.load})`);
+        log(`  pipeline ceiling: tokenizer alone (encodeBatch of 256): ${Math.round(m.docsPerSecond)} docs/s${aroundText(around)} (load ${m.load})`);
       } else {
         const r = await measureNoop(redis.url, o.docs, docsPerJob, 64, () => redisCpuSeconds(redis.url));
         const redisCpuUsPerDoc = r.redisCpuSeconds === undefined ? undefined : (r.redisCpuSeconds * 1e6) / r.docs;
         m = { kind, docsPerJob, docsPerSecond: r.docs / r.seconds, redisCpuUsPerDoc, round, around, load: loadAverage()[0] };
-        log(`  pipeline ceiling: BullMQ no-op, ${docsPerJob} per job: ${Math.round(m.docsPerSecond)} docs/s, redis ${redisCpuUsPerDoc?.toFixed(1)} µs/doc${around ? ` (${around.when} ${around.docsPerJob} per job${around.workers > 1 ? `, ${around.workers} workers` : ''})` : ''} (load ${m.load})`);
+        log(`  pipeline ceiling: BullMQ no-op, ${docsPerJob} per job: ${Math.round(m.docsPerSecond)} docs/s, redis ${redisCpuUsPerDoc?.toFixed(1)} µs/doc${aroundText(around)} (load ${m.load})`);
       }
       measurements.push({ type: 'reference', ...m });
       return m;
@@ -288,11 +289,10 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
       for (const [k, w] of specs) {
         const kind = k === 1 ? 'noop' : 'tokenizer';
         const before = await reference(kind, 1, round, { docsPerJob: k, workers: w, when: 'before' });
-        let run: PipelineRun;
         let baseline: PipelineRun | undefined;
         // Alternating order: a machine that slows down during a round favours neither build.
         if (o.baselineCli && round % 2 === 1) baseline = await pipeline(k, w, round, true);
-        run = await pipeline(k, w, round, false);
+        const run = await pipeline(k, w, round, false);
         if (o.baselineCli && round % 2 === 0) baseline = await pipeline(k, w, round, true);
         const after = await reference(kind, 1, round, { docsPerJob: k, workers: w, when: 'after' });
         const key = `${k}x${w}`;
