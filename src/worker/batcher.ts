@@ -141,6 +141,8 @@ export class DynamicBatcher {
   #flushing = false;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
+  /** Run time of the last batch (ms), once one has run. */
+  #lastRunMs: number | undefined;
 
   constructor(backend: InferenceBackend, opts: BatcherOptions, hooks: BatcherHooks = {}, clock: BatcherClock = REAL_CLOCK) {
     if (opts.maxBatchSize < 1) throw new RangeError('maxBatchSize must be >= 1');
@@ -244,14 +246,17 @@ export class DynamicBatcher {
       // from 5.2 to 6.2 % and int8 end to end fell to 0.89 x (bench --baseline-cli, one run).
       // Without the overdue rule, full batches streaming through both slots would starve a
       // document whose length never fills a chunk.
-      // The one exception: the oldest document's own chunk when it is full. It is what would
-      // leave next anyway, and under a backlog (every document overdue) waiting for the running
-      // batch to end left the model idle between batches: two in flight became one, and on
-      // the near-free model the inference thread waited on the main thread's turn.
+      // The one exception, for short batches only: the oldest document's own chunk when it is
+      // full. It is what would leave next anyway, and under a backlog (every document overdue)
+      // waiting for the running batch to end left a near-free model idle between batches (two
+      // in flight became one; the inference thread waited on the main thread's turn). A batch
+      // that runs longer than max-wait-ms hides that turn itself, and a second one queued
+      // behind it would only double what a shutdown has to wait for.
       const behindOverdue = this.#inFlight > 0 && overdue && !this.#flushing;
+      const queueBehind = behindOverdue && this.#lastRunMs !== undefined && this.#lastRunMs < this.#opts.maxWaitMs;
       const force = !behindOverdue && (this.#flushing || overdue);
       // A shallow window waits (at most until its oldest document is overdue) to fill first.
-      const batch = behindOverdue ? this.#pick(false, oldest, true)
+      const batch = behindOverdue ? (queueBehind ? this.#pick(false, oldest, true) : undefined)
         : force || this.#count >= (this.#opts.minWindowForFull ?? 0) ? this.#pick(force, oldest) : undefined;
       if (behindOverdue && !batch) return;
       if (!batch) {
@@ -373,6 +378,7 @@ export class DynamicBatcher {
     const startedAt = this.#clock.now();
     try {
       const out = await this.#backend.run({ rows, seq, ids, lengths, pooling, normalize });
+      this.#lastRunMs = out.runMs;
       this.#hooks.onBatch?.({ batchId, rows, seq, usefulTokens: useful, paddedTokens: rows * seq, runMs: out.runMs });
       items.forEach((it, r) =>
         it.resolve({

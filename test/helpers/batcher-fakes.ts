@@ -41,12 +41,17 @@ export class GatedBackend implements InferenceBackend {
   /** The padded shape of each batch, in the same order. */
   shapes: { rows: number; seq: number }[] = [];
   #gates: (() => void)[] = [];
+  #runMs: number;
+  /** `runMs`: the run time each batch reports (the batcher compares it with max-wait-ms). */
+  constructor(runMs = 0) {
+    this.#runMs = runMs;
+  }
   run(req: BatchRequest): Promise<BatchOutput> {
     const tags = Array.from({ length: req.rows }, (_, r) => req.ids[r * req.seq]);
     this.batches.push({ tags, lengths: Array.from(req.lengths) });
     this.shapes.push({ rows: req.rows, seq: req.seq });
     return new Promise((resolve) => {
-      this.#gates.push(() => resolve({ kind: 'logits', rows: req.rows, width: 1, data: Float32Array.from(tags), runMs: 0 }));
+      this.#gates.push(() => resolve({ kind: 'logits', rows: req.rows, width: 1, data: Float32Array.from(tags), runMs: this.#runMs }));
     });
   }
   release(): boolean {

@@ -222,6 +222,27 @@ describe('DynamicBatcher length buckets', () => {
     await b.close();
   });
 
+  it('behind a batch that runs longer than max-wait-ms nothing is queued while a document is overdue', async () => {
+    const clock = new ManualClock();
+    const be = new GatedBackend(80); // each batch reports 80 ms, over max-wait-ms 50
+    const b = new DynamicBatcher(be, { ...base, maxBatchSize: 2, maxWaitMs: 50, maxInFlight: 2 }, {}, clock);
+    const p = [b.submit(doc(1, 3))];
+    clock.advance(50);
+    p.push(b.submit(doc(2, 6)), b.submit(doc(3, 6)));
+    p.push(b.submit(doc(4, 5)), b.submit(doc(5, 5)), b.submit(doc(6, 9)), b.submit(doc(7, 9)));
+    clock.advance(100);
+    be.release();
+    await settle();
+    // [3] ran for 80 ms: the full chunk [5, 5] waits for [6, 6] to end instead of queuing.
+    expect(be.batches).toHaveLength(2);
+    be.release();
+    await settle();
+    expect(be.batches[2]).toEqual({ tags: [4, 5], lengths: [5, 5] });
+    await be.releaseAll();
+    await expect(Promise.all(p)).resolves.toHaveLength(7);
+    await b.close();
+  });
+
   it('a document whose length never fills a chunk is not starved by a stream of full batches', async () => {
     const clock = new ManualClock();
     const be = new GatedBackend();
