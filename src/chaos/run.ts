@@ -25,7 +25,7 @@ import { DocumentProducer, type EnqueueSummary } from '../producer/enqueue.js';
 import { readFile } from '../producer/readers.js';
 import { jobIdForDocument } from '../shared/job-id.js';
 import { ResultsExporter } from '../exporter/results-exporter.js';
-import { WorkerFleet, type StallEvent } from './fleet.js';
+import { WorkerFleet, type FleetWorker, type StallEvent } from './fleet.js';
 import { writeChaosCorpus, type ChaosCorpus } from './planted.js';
 import { RedisServer } from '../pipeline/redis-server.js';
 import { sleep } from '../shared/util.js';
@@ -34,6 +34,9 @@ import type { ChaosReport, FaultRecord } from './report.js';
 import { checkInvariants } from './report.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** Each chaos worker's --max-batch-size and --concurrency (it holds at most 3 batches of jobs). */
+const WORKER_MAX_BATCH = 16;
+const WORKER_CONCURRENCY = 48;
 
 export type FaultKind = 'sigkill' | 'sigterm-then-sigkill' | 'redis-restart' | 'client-pause';
 
@@ -106,6 +109,11 @@ class Gate {
     this.#wake?.();
   }
 
+  /** Every line let in so far has been read: the producer waits for more. */
+  get dry(): boolean {
+    return this.#passed >= this.#allowed;
+  }
+
   async pass(): Promise<void> {
     while (this.#passed >= this.#allowed) await new Promise<void>((r) => { this.#wake = r; });
     this.#passed++;
@@ -156,6 +164,37 @@ function measureRecoveries(faults: FaultRecord[], stalls: StallEvent[], finished
   }
 }
 
+/**
+ * The worker a kill fault ends, and the ids of the jobs it holds: the preferred (round-robin)
+ * worker when it holds jobs, else the one holding most. A kill of a worker that holds nothing
+ * tests nothing, and on a fast or loaded machine the fleet can drain all the gate let in before
+ * the kill comes (CI once saw a kill with nothing to recover): then one more worker-load of
+ * input is let in, until some worker holds jobs or 30 s have passed.
+ */
+async function workerToKill(queue: Queue, fleet: WorkerFleet, preferred: FleetWorker, gate: Gate): Promise<{ worker: FleetWorker; held: string[]; extraLines: number }> {
+  const deadline = Date.now() + 30_000;
+  let extraLines = 0;
+  for (;;) {
+    // BullMQ records each active job's worker name: the --worker-id.
+    const active = await queue.getActive(0, -1);
+    const held = (w: FleetWorker) => active.filter((j) => j.processedBy === w.id).map((j) => j.id!);
+    let worker = preferred;
+    let ids = held(preferred);
+    if (!ids.length) {
+      for (const w of fleet.live) {
+        const mine = held(w);
+        if (mine.length > ids.length) [worker, ids] = [w, mine];
+      }
+    }
+    if (ids.length || Date.now() >= deadline) return { worker, held: ids, extraLines };
+    if (gate.dry && (await queue.getWaitingCount()) === 0) {
+      gate.allow(WORKER_CONCURRENCY);
+      extraLines += WORKER_CONCURRENCY;
+    }
+    await sleep(5);
+  }
+}
+
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const say = opts.onProgress ?? (() => {});
   const t0 = performance.now();
@@ -178,7 +217,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     '--queue', queue, '--model', model, '--tokenizer', tokenizerDir, '--metrics-port', '0', '--skip-hash',
     // A small window per worker (3 batches) spreads each segment over all workers, so that
     // every killed worker holds jobs; the default window (32 batches) lets one worker take it all.
-    '--intra-op-threads', '1', '--max-batch-size', '16', '--concurrency', '48', '--max-wait-ms', '200',
+    '--intra-op-threads', '1', '--max-batch-size', String(WORKER_MAX_BATCH), '--concurrency', String(WORKER_CONCURRENCY), '--max-wait-ms', '200',
     '--lock-duration-ms', String(opts.lockDurationMs), '--stalled-interval-ms', String(opts.stalledIntervalMs),
     '--max-stalled-count', String(opts.maxStalledCount), '--max-doc-bytes', String(opts.workerMaxDocBytes), '--shutdown-grace-ms', '5000',
   ], { REDIS_URL: redis.url });
@@ -231,14 +270,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const waitFrom = Date.now();
         while (victim.lastBatchAt === seen && Date.now() - waitFrom < 5_000) await sleep(2);
         await sleep(15);
-        // On a loaded machine the other workers may have taken the whole backlog meanwhile, and a
-        // kill of a worker holding nothing tests nothing: kill one that holds jobs (BullMQ
-        // records each job's worker name, the --worker-id).
-        const active = await mainQueue.getActive(0, -1);
-        const holders = new Set(active.map((j) => j.processedBy));
-        if (!holders.has(victim.id)) victim = fleet.live.find((w) => holders.has(w.id)) ?? victim;
-        rec.heldJobIds = active.filter((j) => j.processedBy === victim.id).map((j) => j.id!);
+        const target = await workerToKill(mainQueue, fleet, victim, gate);
+        victim = target.worker;
+        rec.heldJobIds = target.held;
         rec.worker = victim.id;
+        if (target.extraLines) say(`the workers had drained their input: ${target.extraLines} more lines let in so that the kill meets held jobs`);
         rec.at = Date.now();
         if (kind === 'sigkill') victim.child.kill('SIGKILL');
         else {
