@@ -55,7 +55,10 @@ export interface ExportOptions {
   errorsOut?: string;
   /** Successful records go here instead of the JSON Lines `out` (failures still go to `errorsOut`). */
   sink?: RecordSink;
-  /** Wait between polls of an empty queue, ms (default 100). */
+  /**
+   * Longest wait of an idle exporter, ms (default 100): it waits on the results queue's event
+   * stream and reads again as soon as a result job is added, else after this.
+   */
   pollMs?: number;
 }
 
@@ -183,6 +186,10 @@ export class ResultsExporter {
   #opts: ExportOptions;
   #connection: ConnectionOptions;
   #client: RedisClient | undefined;
+  /** Its own connection: XREAD BLOCK holds the connection it runs on. */
+  #blocking: RedisClient | undefined;
+  /** The newest event of the results queue's stream when the wait list was last read. */
+  #eventsId: string | undefined;
   #okFile: LineFile | undefined;
   #errFile: LineFile | undefined;
   #resultsName: string;
@@ -236,6 +243,11 @@ export class ResultsExporter {
     client.on('error', (err) => logger().warn({ reason: err.message }, 'results exporter: Redis error (reconnecting)'));
     await client.connect();
     this.#client = client;
+    const blocking = connect(this.#opts.redisUrl);
+    // Its failures only make the idle wait a plain sleep (see #waitForResults); the main client logs.
+    blocking.on('error', () => {});
+    await blocking.connect().catch(() => {});
+    this.#blocking = blocking;
     this.#loop = this.#run();
   }
 
@@ -264,8 +276,25 @@ export class ResultsExporter {
       this.#idle = n === 0;
       if (n === 0) {
         for (const l of this.#listeners) l();
-        await this.#sleep(this.#opts.pollMs ?? 100);
+        await this.#waitForResults(this.#opts.pollMs ?? 100);
       }
+    }
+  }
+
+  /**
+   * Idle: waits until the results queue's event stream (BullMQ's `<queue>:events`, where every
+   * result job added leaves an `added` event) has an entry newer than the one read together with
+   * the empty wait list, or `ms`. A publish then wakes the exporter at once: with a plain sleep
+   * the last results of a run waited up to 100 ms (~2.5 % of a 1,000-document int8 bench run).
+   * XREAD consumes nothing, so other readers of the stream (QueueEvents) are unaffected.
+   */
+  async #waitForResults(ms: number): Promise<void> {
+    const b = this.#blocking;
+    if (!b || b.status !== 'ready' || this.#eventsId === undefined) return this.#sleep(ms);
+    try {
+      await b.xread('BLOCK', ms, 'STREAMS', this.#key(this.#resultsName, 'events'), this.#eventsId);
+    } catch {
+      if (!this.#stopping) await this.#sleep(ms);
     }
   }
 
@@ -282,8 +311,12 @@ export class ResultsExporter {
     const wait = this.#key(this.#resultsName, 'wait');
     const jobs = Math.max(1, Math.min(MAX_JOBS_PER_READ, Math.floor(RECORDS_PER_READ / this.#recordsPerJob)));
     const h = this.#held.length;
-    // Oldest at the tail: the `jobs` oldest not held yet, oldest first.
-    const ids = (await client.lrange(wait, -(h + jobs), -(h + 1))).reverse();
+    // Oldest at the tail: the `jobs` oldest not held yet, oldest first. The newest event is read
+    // first, in the same round trip: a result job added after that read has a newer event.
+    const res = (await client.pipeline().xrevrange(this.#key(this.#resultsName, 'events'), '+', '-', 'COUNT', 1).lrange(wait, -(h + jobs), -(h + 1)).exec()) ?? [];
+    for (const [err] of res) if (err) throw err;
+    this.#eventsId = (res[0]?.[1] as [string, string[]][] | undefined)?.[0]?.[0] ?? '0-0';
+    const ids = ((res[1]?.[1] as string[] | undefined) ?? []).reverse();
     if (!ids.length) return 0;
     const p = client.pipeline();
     for (const id of ids) p.hget(this.#key(this.#resultsName, id), 'data');
@@ -458,6 +491,8 @@ export class ResultsExporter {
     this.#closing ??= (async () => {
       this.#stopping = true;
       this.#wake?.();
+      // Ends a pending XREAD BLOCK at once.
+      this.#blocking?.disconnect();
       await this.#loop;
       await Promise.all([this.#okFile?.close(), this.#errFile?.close()]);
       // After the loop: no write is in flight, so the sink's output holds every record read.

@@ -14,8 +14,10 @@ export function resultsQueueName(queue: string, override?: string): string {
 /**
  * Events kept per queue stream (BullMQ's default is 10,000). Each job leaves 2 to 4 events
  * (added, waiting, active, completed); at 10,000 events of ~60 bytes a queue's stream alone
- * held ~600 KB, 300 bytes per document of a 2,000-document run. Nothing in roberta-batch reads
- * the stream; a QueueEvents listener that falls more than this many events behind misses some.
+ * held ~600 KB, 300 bytes per document of a 2,000-document run. The only reader in
+ * roberta-batch is the idle results exporter, which waits on the results queue's stream for the
+ * next event and never needs an old one; a QueueEvents listener that falls more than this many
+ * events behind misses some.
  */
 export const EVENTS_MAX_LEN = 500;
 
