@@ -324,9 +324,11 @@ export class ResultsExporter {
     // Oldest at the tail: the `jobs` oldest not held yet, oldest first. The newest event is read
     // first, in the same round trip: a result job added after that read has a newer event.
     const res = (await client.pipeline().xrevrange(this.#key(this.#resultsName, 'events'), '+', '-', 'COUNT', 1).lrange(wait, -(h + jobs), -(h + 1)).exec()) ?? [];
-    for (const [err] of res) if (err) throw err;
-    this.#eventsId = (res[0]?.[1] as [string, string[]][] | undefined)?.[0]?.[0] ?? '0-0';
-    const ids = ((res[1]?.[1] as string[] | undefined) ?? []).reverse();
+    const [[eventsErr, newest] = [null, []], [waitErr, waiting] = [null, []]] = res;
+    if (waitErr) throw waitErr;
+    // A stream the exporter may not read (an ACL without XREVRANGE) only makes the idle wait a sleep.
+    this.#eventsId = eventsErr ? undefined : ((newest as [string, string[]][])[0]?.[0] ?? '0-0');
+    const ids = [...(waiting as string[])].reverse();
     if (!ids.length) return 0;
     const p = client.pipeline();
     for (const id of ids) p.hget(this.#key(this.#resultsName, id), 'data');

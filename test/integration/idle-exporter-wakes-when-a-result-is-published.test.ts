@@ -2,7 +2,8 @@
  * An idle exporter does not wait out its poll interval: it blocks on the results queue's event
  * stream and reads again as soon as a worker publishes. With a 60 s poll interval, results
  * published after the exporter went idle arrive long before one interval, every time, and a
- * close() in the middle of the wait returns without waiting it out either.
+ * close() in the middle of the wait returns without waiting it out either. A Redis user that
+ * may not read streams (an ACL without XREAD/XREVRANGE) still exports: the wait is then a sleep.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { resultsQueueName } from '../../src/shared/queues.js';
 import type { OkRecord } from '../../src/shared/types.js';
 import { ResultsPublisher } from '../../src/worker/results-publisher.js';
 import { redisUrl, removeQueues, uniqueQueueName } from '../helpers/queues.js';
+import { startPrivateRedis } from '../helpers/redis-server.js';
 import { withDeadline } from '../helpers/test-queue.js';
 
 const POLL_MS = 60_000;
@@ -54,4 +56,30 @@ it('reads a result published while it was idle long before its poll interval, th
   }
   const ids = readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as OkRecord).id);
   expect(ids).toEqual(['doc-1', 'doc-2', 'doc-3']);
+}, 120_000);
+
+it('exports as before, polling, for a Redis user that may not read streams', async () => {
+  const redis = await startPrivateRedis({ dirPrefix: 'rb-idle-export-acl-' });
+  const q = uniqueQueueName('idle-export-acl');
+  const out = path.join(dir, 'acl.jsonl');
+  const publisher = new ResultsPublisher(resultsQueueName(q), bullConnection(redis.url), 'bull');
+  let exporter: ResultsExporter | undefined;
+  try {
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.port, '127.0.0.1');
+    await admin.call('ACL', 'SETUSER', 'exporter', 'on', '>secret', '~*', '&*', '+@all', '-xread', '-xrevrange');
+    admin.disconnect();
+    exporter = new ResultsExporter({ redisUrl: `redis://exporter:secret@127.0.0.1:${redis.port}`, queue: q, prefix: 'bull', out, pollMs: 50 });
+    await exporter.start();
+    await publisher.publish('job-a', [record('doc-a')]);
+    await withDeadline(exporter.waitForCount(1), 30_000, 'result a');
+    await withDeadline(exporter.waitUntilDrained(20), 10_000, 'exporter idle');
+    await publisher.publish('job-b', [record('doc-b')]);
+    await withDeadline(exporter.waitForCount(2), 30_000, 'result b');
+  } finally {
+    await publisher.close();
+    await exporter?.close();
+    await redis.stop();
+  }
+  expect(readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as OkRecord).id)).toEqual(['doc-a', 'doc-b']);
 }, 120_000);
