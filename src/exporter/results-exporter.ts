@@ -294,14 +294,15 @@ export class ResultsExporter {
    * result job added leaves an `added` event) has an entry newer than the one read together with
    * the empty wait list, or `ms`. A publish then wakes the exporter within WAKE_LINGER_MS: with a
    * plain sleep the last results of a run waited up to 100 ms (~2.5 % of a 1,000-document int8
-   * bench run).
-   * XREAD consumes nothing, so other readers of the stream (QueueEvents) are unaffected.
+   * bench run). XREAD consumes nothing, so other readers of the stream (QueueEvents) are
+   * unaffected.
    */
   async #waitForResults(ms: number): Promise<void> {
     const b = this.#blocking;
     if (!b || b.status !== 'ready' || this.#eventsId === undefined) return this.#sleep(ms);
     try {
-      const woken = await b.xread('BLOCK', ms, 'STREAMS', this.#key(this.#resultsName, 'events'), this.#eventsId);
+      // BLOCK 0 would wait forever: at least 1 ms.
+      const woken = await b.xread('BLOCK', Math.max(1, Math.round(ms)), 'STREAMS', this.#key(this.#resultsName, 'events'), this.#eventsId);
       if (woken && !this.#stopping) await this.#sleep(WAKE_LINGER_MS);
     } catch {
       if (!this.#stopping) await this.#sleep(ms);
