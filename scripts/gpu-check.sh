@@ -10,6 +10,8 @@
 #
 # Exit 0 when every check passed; 1 with E_CUDA_UNAVAILABLE and a hint when CUDA cannot load.
 # Without a GPU, `scripts/gpu-check.sh --device cpu --preset tiny` runs the same steps on CPU.
+# Next, the pipeline around that GPU (docs/DEPLOY.md, "GPU check"):
+#   node bin/roberta-batch.mjs bench --only ceiling --ceiling-model base --worker-args "--device cuda:0"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f dist/worker/engine.js ]; then

@@ -62,6 +62,8 @@ export interface ReferenceMeasurement {
 }
 
 export interface PipelineCeilingResult {
+  /** The model of the runs, as the report names it. */
+  model: string;
   docs: number;
   meanTokens: number;
   redis: string;
@@ -77,6 +79,8 @@ export interface PipelineCeilingResult {
 
 export interface PipelineCeilingOptions {
   model: string;
+  /** What the report calls the model (default: the micro model). */
+  modelName?: string;
   tokenizerDir: string;
   docs: BenchDoc[];
   /** Extra worker flags (`--max-batch-size 64` ...). */
@@ -95,6 +99,8 @@ export interface PipelineCeilingOptions {
   baselineCli?: string;
   log?: (line: string) => void;
 }
+
+export const MICRO_MODEL_NAME = 'micro model: 1 layer, hidden 8';
 
 // The producer's info lines would interleave with the report.
 const quiet = createLogger({ level: 'warn' });
@@ -319,7 +325,7 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
     }
     const c64x2 = cells.get('64x2');
     if (c64x2 && c64) ratios.push(roundsRatio('pipeline ceiling: 2 workers / 1 worker, 64 per job (docs/s)', c64x2.map((c, i) => ratio(c.run.docsPerSecond, c64[i]?.run.docsPerSecond)), l));
-    return { docs: o.docs.length, meanTokens, redis: redis.source, rounds, measurements, references, runs, ratios, profileDir: o.cpuProfDir };
+    return { model: o.modelName ?? MICRO_MODEL_NAME, docs: o.docs.length, meanTokens, redis: redis.source, rounds, measurements, references, runs, ratios, profileDir: o.cpuProfDir };
   } finally {
     await redis.stop();
   }

@@ -37,7 +37,7 @@ function referenceLabel(m: ReferenceMeasurement): string {
 /** The pipeline-ceiling table: every measurement in the order it was taken, the ratios below it. */
 export function pipelineCeilingTable(p: PipelineCeilingResult): string[] {
   const lines = [
-    `Pipeline ceiling (micro model: 1 layer, hidden 8; ${p.docs} documents per run, mean ${p.meanTokens.toFixed(1)} tokens; ${p.redis} Redis; \`results --follow\` as its own process; ` +
+    `Pipeline ceiling (${p.model}; ${p.docs} documents per run, mean ${p.meanTokens.toFixed(1)} tokens; ${p.redis} Redis; \`results --follow\` as its own process; ` +
       `${p.rounds} round${p.rounds > 1 ? 's' : ''}, each run between two measurements of its reference, in the order measured):`,
     '',
     '| round | measurement | docs/s | worker CPU µs/doc | exporter CPU µs/doc | Redis CPU µs/doc | mean batch | load (1 min) |',
@@ -61,7 +61,7 @@ export function renderSection(r: BenchResult): string {
   const m = r.machine;
   if (r.only === 'ceiling' && r.pipelineCeiling) {
     const lines = [
-      `### pipeline ceiling, ${r.mode} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${formatNumber(r.elapsedSeconds, 0)} s)`,
+      `### pipeline ceiling, ${r.ceilingModel ? `base model ${r.precision}, ` : ''}${r.mode} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${formatNumber(r.elapsedSeconds, 0)} s)`,
       '',
       `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, BullMQ ${m.bullmq}. ` +
         `Load average at start: ${r.loadAtStart.join(' / ')} (1 / 5 / 15 min). Documents from ${r.corpus}. Worker flags: ${r.workerArgs.length ? `\`${r.workerArgs.join(' ')}\`` : 'defaults'}.`,
@@ -112,7 +112,8 @@ one model and one set of documents for every row. Each run replaces its own sect
 
 /** Writes (or replaces) the run's section of `file`; returns the new file content. */
 export function writeReport(file: string, r: BenchResult): string {
-  const key = r.only === 'ceiling' ? `${r.mode}-ceiling` : `${r.mode}-${r.precision}`;
+  // The base-model ceiling (a GPU host) has its own section: it never replaces the micro model's.
+  const key = r.only === 'ceiling' ? `${r.mode}-ceiling${r.ceilingModel ? `-base-${r.precision}` : ''}` : `${r.mode}-${r.precision}`;
   const start = `<!-- bench:${key}:start -->`;
   const end = `<!-- bench:${key}:end -->`;
   const block = `${start}\n${renderSection(r)}${end}\n`;

@@ -295,6 +295,7 @@ export const BENCH = entries({
   only: { flag: '--only <section>', env: null, type: oneOf(['ceiling']), help: 'run one section only: ceiling (the pipeline ceiling on a near-free model, ~1 minute with --quick)' },
   ceilingDocs: { flag: '--ceiling-docs <n>', env: null, type: integer(64), help: 'documents of each pipeline-ceiling run' },
   ceilingRuns: { flag: '--ceiling-runs <list>', env: null, type: ceilingRuns, defaultHelp: '1,64; e.g. 1,64,64x2', help: 'pipeline-ceiling runs as docsPerJob[xWorkers], comma-separated' },
+  ceilingModel: { flag: '--ceiling-model <m>', env: null, type: oneOf(['micro', 'base']), default: 'micro', help: 'model of the pipeline-ceiling runs: micro (1 layer, hidden 8: what the pipeline itself costs) or base (roberta-base-shaped, in --precision: what a worker does on a GPU, with --worker-args "--device cuda:0")' },
   ceilingRounds: { flag: '--ceiling-rounds <n>', env: null, type: integer(1, 50), help: 'times each pipeline-ceiling run is measured, each between two fresh measurements of its reference; ratios are the median over rounds' },
   baselineCli: { flag: '--baseline-cli <file>', env: null, type: text('a file path'), help: "another build's dist/cli/main.js (an earlier commit): the end-to-end section and each pipeline-ceiling run are also made with it, for before/after ratios in one run" },
   cpuProf: { flag: '--cpu-prof <dir>', env: null, type: text('a folder'), help: 'write a CPU profile of every pipeline-ceiling worker process into <dir> (node --cpu-prof)' },

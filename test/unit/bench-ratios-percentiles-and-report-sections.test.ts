@@ -108,13 +108,16 @@ it('a pipeline-ceiling-only run gets its own section with every measurement in o
       roundsRatio('this build / baseline build, 1 worker, 64 per job (docs/s)', [1.2, 0.9, 1.1], 1),
     ],
     pipelineCeiling: {
-      docs: 5000, meanTokens: 27, redis: 'private', rounds: 1,
+      model: 'micro model: 1 layer, hidden 8', docs: 5000, meanTokens: 27, redis: 'private', rounds: 1,
       measurements: [{ type: 'reference', ...refs[0] }, { type: 'reference', ...refs[1] }, { type: 'run', ...run }, { type: 'reference', ...refs[2] }],
       references: refs, runs: [run], ratios: [],
     },
   };
   const text = writeReport(file, r);
   expect(text).toContain('<!-- bench:quick-ceiling:start -->');
+  expect(text).toContain('Pipeline ceiling (micro model: 1 layer, hidden 8; 5000 documents per run');
+  // Another model (bench --ceiling-model base) is named as such.
+  expect(pipelineCeilingTable({ ...r.pipelineCeiling!, model: 'base model: roberta-base-shaped, fp32' })[0]).toMatch(/^Pipeline ceiling \(base model: roberta-base-shaped, fp32; 5000 documents/);
   expect(text).toContain('| ceiling | 22.0 |'); // the full run's section is kept
   expect(text).toContain('| — | BullMQ no-op processor, 64 per job (concurrency 64) | 230,000 |');
   const before = text.indexOf('| 1 | tokenizer alone: encodeBatch of 256 texts, before the 64-per-job run | 30,000 |');
@@ -127,6 +130,11 @@ it('a pipeline-ceiling-only run gets its own section with every measurement in o
   // A reference of a two-worker run says so: 64x1 and 64x2 each have their own.
   const two = pipelineCeilingTable({ ...r.pipelineCeiling!, measurements: [{ type: 'reference', ...refs[1], around: { docsPerJob: 64, workers: 2, when: 'before' } }] });
   expect(two.join('\n')).toContain('tokenizer alone: encodeBatch of 256 texts, before the 64-per-job 2-worker run');
+  // The base-model ceiling has its own section, next to the micro model's.
+  const withBase = writeReport(file, { ...r, ceilingModel: 'base', pipelineCeiling: { ...r.pipelineCeiling!, model: 'base model: roberta-base-shaped, fp32' } });
+  expect(withBase).toContain('<!-- bench:quick-ceiling:start -->');
+  expect(withBase).toContain('<!-- bench:quick-ceiling-base-fp32:start -->');
+  expect(withBase).toMatch(/### pipeline ceiling, base model fp32, quick/);
   // Three rounds: the median, then the range.
   expect(text).toContain('| this build / baseline build, 1 worker, 64 per job (docs/s) | 1.100 (0.900–1.200) | — |');
 });
