@@ -150,7 +150,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const ceilingModelName = base ? `base model: roberta-base-shaped, ${opts.precision}` : MICRO_MODEL_NAME;
   const pipelineCeiling = async (): Promise<PipelineCeilingResult> => {
     const c = loadCorpus(root, ceilingDocs);
-    log(`  pipeline ceiling: ${ceilingDocs} documents from ${c.description}, ${base ? `base model (${opts.precision})` : 'micro model (1 layer, hidden 8)'}`);
+    log(`  pipeline ceiling: ${ceilingDocs} documents from ${c.description}, ${ceilingModelName}`);
     const model = base ? await benchModel(root, 'base', 'sequence-classification', opts.precision, modelLog) : await microModel(root, modelLog);
     const pc = await measurePipelineCeiling({
       model, modelName: ceilingModelName, tokenizerDir: c.tokenizerDir, docs: c.docs, workerArgs,

@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { ResultsExporter } from '../../src/exporter/results-exporter.js';
 import { bullConnection } from '../../src/shared/redis.js';
@@ -65,7 +66,6 @@ it('exports as before, polling, for a Redis user that may not read streams', asy
   const publisher = new ResultsPublisher(resultsQueueName(q), bullConnection(redis.url), 'bull');
   let exporter: ResultsExporter | undefined;
   try {
-    const { Redis } = await import('ioredis');
     const admin = new Redis(redis.port, '127.0.0.1');
     await admin.call('ACL', 'SETUSER', 'exporter', 'on', '>secret', '~*', '&*', '+@all', '-xread', '-xrevrange');
     admin.disconnect();
