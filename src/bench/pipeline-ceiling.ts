@@ -42,6 +42,11 @@ export interface PipelineRun {
   workerCpuUsPerDoc?: number;
   exporterCpuUsPerDoc?: number;
   redisCpuUsPerDoc?: number;
+  /**
+   * CPU of this bench process during the run (waiting for the exporter's output lines): what
+   * the measurement itself takes from the cores the pipeline runs on.
+   */
+  benchCpuUsPerDoc?: number;
   meanBatchSize?: number;
   load: number;
 }
@@ -137,20 +142,20 @@ class LineCounter {
     this.#file = file;
   }
 
+  /**
+   * Called every 10 ms while a run lasts, on cores the run needs: a missing file (the errors
+   * file of a run without failures) is not an exception, newlines are found by memchr.
+   */
   count(): number {
-    let size: number;
-    try {
-      size = statSync(this.#file).size;
-    } catch {
-      return this.#lines;
-    }
+    const size = statSync(this.#file, { throwIfNoEntry: false })?.size ?? 0;
     if (size <= this.#offset) return this.#lines;
     const fd = openSync(this.#file, 'r');
     try {
       while (this.#offset < size) {
         const n = readSync(fd, this.#buf, 0, Math.min(this.#buf.length, size - this.#offset), this.#offset);
         if (n <= 0) break;
-        for (let i = 0; i < n; i++) if (this.#buf[i] === 0x0a) this.#lines++;
+        const chunk = this.#buf.subarray(0, n);
+        for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) this.#lines++;
         this.#offset += n;
       }
     } finally {
@@ -208,7 +213,11 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
     const lines = new LineCounter(out);
     const errors = new LineCounter(out.replace(/\.jsonl$/, '.errors.jsonl'));
     const before = await Promise.all(procs.map((p) => p.metrics()));
-    const cpu = () => ({ workers: procs.reduce((a, p) => a + (processCpuSeconds(p.pid) ?? NaN), 0), exporter: processCpuSeconds(exporter!.pid!) ?? NaN });
+    const cpu = () => ({
+      workers: procs.reduce((a, p) => a + (processCpuSeconds(p.pid) ?? NaN), 0),
+      exporter: processCpuSeconds(exporter!.pid!) ?? NaN,
+      bench: processCpuSeconds(process.pid) ?? NaN,
+    });
     const cpu0 = cpu();
     const redis0 = await redisCpuSeconds(redisUrl);
     const t0 = performance.now();
@@ -231,6 +240,7 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
       round, docsPerJob, workers, docs: o.docs.length, seconds, docsPerSecond: o.docs.length / seconds,
       workerCpuUsPerDoc: perDoc(cpu1.workers - cpu0.workers),
       exporterCpuUsPerDoc: perDoc(cpu1.exporter - cpu0.exporter),
+      benchCpuUsPerDoc: perDoc(cpu1.bench - cpu0.bench),
       redisCpuUsPerDoc: perDoc(redis1 - redis0),
       meanBatchSize: batches ? rows / batches : undefined,
       load: loadAverage()[0],
@@ -282,7 +292,7 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
         : await measurePipelineRun(redis.url, o, k, w, round);
       measurements.push({ type: 'run', ...r });
       const who = baseline ? ' (baseline build)' : '';
-      log(`  pipeline ceiling${who}${rounds > 1 ? `, round ${round}` : ''}: ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(r.docsPerSecond)} docs/s, worker ${r.workerCpuUsPerDoc?.toFixed(0)} µs/doc, exporter ${r.exporterCpuUsPerDoc?.toFixed(0)} µs/doc, redis ${r.redisCpuUsPerDoc?.toFixed(0)} µs/doc (load ${r.load})`);
+      log(`  pipeline ceiling${who}${rounds > 1 ? `, round ${round}` : ''}: ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(r.docsPerSecond)} docs/s, worker ${r.workerCpuUsPerDoc?.toFixed(0)} µs/doc, exporter ${r.exporterCpuUsPerDoc?.toFixed(0)} µs/doc, redis ${r.redisCpuUsPerDoc?.toFixed(0)} µs/doc, bench ${r.benchCpuUsPerDoc?.toFixed(1)} µs/doc (load ${r.load})`);
       return r;
     };
 
