@@ -69,10 +69,13 @@ function crossFieldIssues(c: Record<string, unknown>): { field: string; message:
     issues.push({ field: 'prefix', value: c.prefix, message: "Redis Cluster needs a hash tag in the prefix so that every key of a queue is in one slot: use --prefix '{rb}'" });
   }
   if (Array.isArray(c.gpus) && c.processes !== undefined) {
-    issues.push({ field: 'processes', value: c.processes, message: '--gpus already starts one process per GPU: give --gpus or --processes, not both' });
+    issues.push({ field: 'processes', value: c.processes, message: '--gpus already starts one process per GPU: give --gpus or --processes, not both (--processes-per-gpu n runs n on each GPU)' });
   }
   if (Array.isArray(c.gpus) && new Set(c.gpus).size !== c.gpus.length) {
     issues.push({ field: 'gpus', value: c.gpus.join(','), message: 'a GPU is listed twice' });
+  }
+  if (c.processesPerGpu !== undefined && !Array.isArray(c.gpus)) {
+    issues.push({ field: 'processesPerGpu', value: c.processesPerGpu, message: 'needs --gpus (CPU hosts: --processes N)' });
   }
   if (c.threadsPerProcess !== undefined && !Array.isArray(c.gpus) && c.processes === undefined) {
     issues.push({ field: 'threadsPerProcess', value: c.threadsPerProcess, message: 'needs --processes or --gpus (a single worker takes --intra-op-threads)' });

@@ -163,13 +163,19 @@ export const WORKER = entries({
 
 /**
  * `roberta-batch worker --gpus 0,1 | --processes N`: one supervisor, one worker process per GPU
- * or N on CPU (src/supervisor/). `--ui` also applies to a single worker.
+ * (n with --processes-per-gpu n) or N on CPU (src/supervisor/). `--ui` also applies to a single worker.
  */
 export const SCALE_OUT = entries({
   gpus: {
     flag: '--gpus <list>',
     type: z.string().regex(/^\d+(,\d+)*$/, { message: 'expected GPU indices as the host numbers them, such as 0,1,2,3' }).transform((s) => s.split(',').map(Number)),
-    help: 'one worker process per GPU, e.g. 0,1,2,3: each sees only its GPU (CUDA_VISIBLE_DEVICES) and runs --device cuda:0 (auto:0 with --device auto)',
+    help: 'one worker process per GPU (--processes-per-gpu for more), e.g. 0,1,2,3: each sees only its GPU (CUDA_VISIBLE_DEVICES) and runs --device cuda:0 (auto:0 with --device auto)',
+  },
+  processesPerGpu: {
+    flag: '--processes-per-gpu <n>',
+    type: integer(1, 64),
+    defaultHelp: '1',
+    help: 'with --gpus: n worker processes on each GPU, for a GPU that one process cannot keep busy (each has its own model copy in GPU memory)',
   },
   processes: { flag: '--processes <n>', type: integer(1, 256), help: 'CPU hosts: n worker processes under one supervisor' },
   threadsPerProcess: { flag: '--threads-per-process <n>', type: integer(1, 1024), defaultHelp: 'CPU cores / processes, at least 1', help: 'onnxruntime intra-op threads of each process' },

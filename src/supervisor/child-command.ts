@@ -2,6 +2,7 @@
  * The command line and environment of each supervised worker process: the same CLI
  * (`node dist/cli/main.js worker ...`) with the flags the user gave, minus the supervisor's,
  * plus what differs per process: its GPU, device, threads, metrics port and worker id.
+ * `--gpus 0,1 --processes-per-gpu 2` runs processes 0 and 1 on GPU 0, 2 and 3 on GPU 1.
  */
 import os from 'node:os';
 import type { ScaleOutConfig, WorkerConfig } from '../shared/config.js';
@@ -39,7 +40,9 @@ const given = (env: NodeJS.ProcessEnv, variable: string | undefined) => variable
  */
 export function childSpecs(flags: Record<string, unknown>, config: WorkerConfig, scale: ScaleOutConfig, env: NodeJS.ProcessEnv = process.env): ChildSpec[] {
   const gpus = scale.gpus;
-  const count = gpus?.length ?? scale.processes ?? 1;
+  // With --processes-per-gpu n, processes i*n .. i*n+n-1 share the i-th GPU of --gpus.
+  const perGpu = gpus ? (scale.processesPerGpu ?? 1) : 1;
+  const count = gpus ? gpus.length * perGpu : (scale.processes ?? 1);
   if (gpus && config.device.kind === 'cpu' && (flags.device !== undefined || given(env, WORKER.device.env))) {
     throw configError(['--device "cpu": --gpus runs one process per GPU on CUDA; use --device cuda (the default with --gpus) or auto, or --processes N for CPU']);
   }
@@ -58,7 +61,7 @@ export function childSpecs(flags: Record<string, unknown>, config: WorkerConfig,
   for (const variable of SCALE_OUT_VARIABLES) delete childEnv[variable];
 
   return Array.from({ length: count }, (_, index) => {
-    const gpu = gpus?.[index];
+    const gpu = gpus?.[Math.floor(index / perGpu)];
     // Inside a process that sees one GPU, that GPU is device 0 whatever its host index.
     const device = gpu === undefined ? undefined : config.device.kind === 'auto' ? 'auto:0' : 'cuda:0';
     const args = [

@@ -1,9 +1,10 @@
 /**
  * The process supervisor behind `roberta-batch worker --gpus 0,1,2,3` and `--processes N`:
- * one worker process per GPU (or N on CPU), restarted with backoff when it crashes
- * (restart-policy.ts), drained together on SIGTERM, and seen from outside through ONE
- * metrics server: /metrics merges the processes' metrics with a `worker_process` label,
- * /healthz says the supervisor runs, /readyz is 200 only while EVERY process is ready.
+ * one worker process per GPU (n with --processes-per-gpu n; N on CPU), restarted with
+ * backoff when it crashes (restart-policy.ts), drained together on SIGTERM, and seen from
+ * outside through ONE metrics server: /metrics merges the processes' metrics with a
+ * `worker_process` label, /healthz says the supervisor runs, /readyz is 200 only while EVERY
+ * process is ready.
  *
  * Why every process: a pod with one of four GPUs crash-looping serves at 3/4 of its capacity
  * while looking healthy; an unready pod stalls a rolling update on a broken release instead
@@ -114,7 +115,7 @@ export class Supervisor {
       this.#ui = createQueueUi(o.ui);
       this.#server.mount(UI_PATH, this.#ui.handler);
     }
-    this.#log.info({ url: `http://${o.metricsHost}:${this.#server.port}/metrics`, processes: o.specs.length, gpus: o.specs.map((s) => s.gpu).filter((g) => g !== undefined) }, 'supervisor listening');
+    this.#log.info({ url: `http://${o.metricsHost}:${this.#server.port}/metrics`, processes: o.specs.length, gpus: [...new Set(o.specs.map((s) => s.gpu).filter((g) => g !== undefined))] }, 'supervisor listening');
     for (const slot of this.#slots) this.#spawn(slot);
   }
 

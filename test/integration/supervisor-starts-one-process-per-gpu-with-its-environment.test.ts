@@ -4,7 +4,8 @@
  * --device auto: each process tries CUDA on auto:0, falls back to CPU, and is ready; what it
  * was given is in its start line and in the supervisor's /readyz. `--processes 2
  * --threads-per-process 1` gets no CUDA_VISIBLE_DEVICES and one onnxruntime thread each; --ui
- * is served by the supervisor, not by each process.
+ * is served by the supervisor, not by each process. `--processes-per-gpu 2` puts two processes
+ * on one GPU.
  */
 import { afterEach, expect, it } from 'vitest';
 import { stop } from '../helpers/cli.js';
@@ -40,6 +41,26 @@ it('gives each GPU its own process with CUDA_VISIBLE_DEVICES and device auto:0 (
   ]);
   expect(new Set(ready.processes.map((p) => p.pid)).size).toBe(2);
   expect(sup.proc.output()).toMatch(/CUDA unavailable, --device auto fell back to CPU/);
+  expect(await stop(sup.proc, 15_000)).toBe(0);
+  sup = undefined;
+}, 90_000);
+
+it('runs --processes-per-gpu 2 processes on the one GPU, each seeing it as device 0, listed and scraped apart', async () => {
+  queue = uniqueQueueName('sup-per-gpu');
+  sup = await startSupervisor(['--queue', queue, '--gpus', '3', '--processes-per-gpu', '2', '--device', 'auto', '--threads-per-process', '1']);
+  const ready = await sup.waitAllReady();
+  const lines = startLines(sup.proc.output()).sort((a, b) => a.workerProcess - b.workerProcess);
+  expect(lines.map(({ workerProcess, cudaVisibleDevices, device }) => ({ workerProcess, cudaVisibleDevices, device }))).toEqual([
+    { workerProcess: 0, cudaVisibleDevices: '3', device: 'auto:0' },
+    { workerProcess: 1, cudaVisibleDevices: '3', device: 'auto:0' },
+  ]);
+  expect(ready.processes.map((p) => ({ workerProcess: p.workerProcess, gpu: p.gpu, state: p.state }))).toEqual([
+    { workerProcess: 0, gpu: 3, state: 'ready' },
+    { workerProcess: 1, gpu: 3, state: 'ready' },
+  ]);
+  expect(new Set(ready.processes.map((p) => p.pid)).size).toBe(2);
+  const metrics = await sup.metrics();
+  for (const i of ['0', '1']) expect(metrics).toMatch(new RegExp(`^roberta_batch_supervisor_process_up\\{worker_process="${i}"\\} 1$`, 'm'));
   expect(await stop(sup.proc, 15_000)).toBe(0);
   sup = undefined;
 }, 90_000);

@@ -2,8 +2,10 @@
  * Each supervised process is the same CLI with the user's flags, minus the
  * supervisor's, plus its own: CUDA_VISIBLE_DEVICES=<its GPU> and --device cuda:0 (auto:0 with
  * --device auto), --intra-op-threads, a free metrics port on 127.0.0.1, a worker id per process,
- * RB_SUPERVISED=1, and none of the supervisor's RB_* variables (no recursion).
+ * RB_SUPERVISED=1, and none of the supervisor's RB_* variables (no recursion); with
+ * --processes-per-gpu n, n of them on each GPU.
  */
+import os from 'node:os';
 import { expect, it } from 'vitest';
 import { parseConfig, scaleOutSchema, workerSchema } from '../../src/shared/config.js';
 import { RobertaBatchError } from '../../src/shared/errors.js';
@@ -35,6 +37,22 @@ it('gives every GPU its own process, device 0 inside it, and strips the supervis
   expect(cuda[0].args[cuda[0].args.indexOf('--device') + 1]).toBe('cuda:0');
 });
 
+it('runs --processes-per-gpu n processes on each GPU, each with its own worker id and a share of the cores', () => {
+  const config = parseConfig(workerSchema, given, {});
+  const specs = childSpecs(given, config, parseConfig(scaleOutSchema, { gpus: '2,3', processesPerGpu: '2' }, {}), {});
+  expect(specs.map((s) => [s.index, s.gpu, s.env.CUDA_VISIBLE_DEVICES, s.env.RB_WORKER_PROCESS])).toEqual([
+    [0, 2, '2', '0'], [1, 2, '2', '1'], [2, 3, '3', '2'], [3, 3, '3', '3'],
+  ]);
+  const flag = (s: (typeof specs)[number], name: string) => s.args[s.args.indexOf(name) + 1];
+  expect(specs.map((s) => flag(s, '--worker-id'))).toEqual(['pod-a-0', 'pod-a-1', 'pod-a-2', 'pod-a-3']);
+  for (const s of specs) expect(flag(s, '--device')).toBe('auto:0');
+  // Four processes share the cores: onnxruntime's pool of each gets cores / 4 (at least 1).
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / 4));
+  for (const s of specs) expect(flag(s, '--intra-op-threads')).toBe(String(threads));
+  // The default is one process per GPU.
+  expect(childSpecs(given, config, parseConfig(scaleOutSchema, { gpus: '2,3' }, {}), {}).map((s) => s.gpu)).toEqual([2, 3]);
+});
+
 it('splits the CPU cores between --processes unless told otherwise, without CUDA_VISIBLE_DEVICES', () => {
   const g = { model: '/m/model.onnx' };
   const specs = childSpecs(g, parseConfig(workerSchema, g, {}), parseConfig(scaleOutSchema, { processes: '3' }, {}), {});
@@ -52,6 +70,9 @@ it('refuses contradictions in the scale-out flags with E_CONFIG', () => {
     () => parseConfig(scaleOutSchema, { gpus: '0,0' }, {}),
     () => parseConfig(scaleOutSchema, { gpus: 'all' }, {}),
     () => parseConfig(scaleOutSchema, { threadsPerProcess: '2' }, {}),
+    () => parseConfig(scaleOutSchema, { processesPerGpu: '2' }, {}),
+    () => parseConfig(scaleOutSchema, { processes: '2', processesPerGpu: '2' }, {}),
+    () => parseConfig(scaleOutSchema, { gpus: '0', processesPerGpu: '0' }, {}),
     () => childSpecs({ ...given, device: 'cpu' }, parseConfig(workerSchema, { ...given, device: 'cpu' }, {}), parseConfig(scaleOutSchema, { gpus: '0' }, {}), {}),
   ];
   for (const f of bad) {

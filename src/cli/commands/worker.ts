@@ -62,7 +62,7 @@ function reportToSupervisor(config: WorkerConfig): void {
 
 export function workerCommand(): Command {
   const cmd = new Command('worker')
-    .description('Serve a queue: documents in, one result per document to the results queue. Runs until SIGTERM/SIGINT (graceful: finishes the batch in flight). With --gpus or --processes, a supervisor runs one worker process per GPU (or N) behind one metrics port.');
+    .description('Serve a queue: documents in, one result per document to the results queue. Runs until SIGTERM/SIGINT (graceful: finishes the batch in flight). With --gpus or --processes, a supervisor runs one worker process per GPU (--processes-per-gpu for more; N with --processes) behind one metrics port.');
   addFlags(cmd, { ...CONNECTION, ...WORKER, ...SCALE_OUT });
   cmd.action((opts: Record<string, unknown>) =>
     runCommand(async () => {
