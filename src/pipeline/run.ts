@@ -89,12 +89,12 @@ async function queueIdle(q: Queue): Promise<boolean> {
 /** Clean-up must end even when Redis went away mid-run (its commands would wait for a reconnect forever). */
 const CLEANUP_TIMEOUT_MS = 10_000;
 
-async function bounded(what: string, p: Promise<unknown>): Promise<void> {
+async function bounded(what: string, p: Promise<unknown>, timeoutMs = CLEANUP_TIMEOUT_MS, onTimeout = 'Redis did not answer, left as is'): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), CLEANUP_TIMEOUT_MS); });
+  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
   const r = await Promise.race([p.then(() => 'done', (err: Error) => err), timeout]);
   clearTimeout(timer);
-  if (r === 'timeout') logger().warn({ timeoutMs: CLEANUP_TIMEOUT_MS }, `${what}: Redis did not answer, left as is`);
+  if (r === 'timeout') logger().warn({ timeoutMs }, `${what}: ${onTimeout}`);
   else if (r instanceof Error) logger().warn({ reason: r.message }, `${what} failed`);
 }
 
@@ -238,7 +238,11 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       enqueue,
     };
   } finally {
-    await bounded('closing the workers', Promise.allSettled(workers.map((w) => w.close())));
+    // Each worker finishes its jobs in flight for up to --shutdown-grace-ms and then closes its
+    // connections (worker.ts, #abandon): only after that may the queues go. Bounded at 10 s, a
+    // drain of long documents on a loaded machine was still publishing when they were removed,
+    // and its late results re-created them.
+    await bounded('closing the workers', Promise.allSettled(workers.map((w) => w.close())), opts.worker.shutdownGraceMs + CLEANUP_TIMEOUT_MS, 'still not closed, left as is');
     await bounded('closing the results exporter', exporter.close());
     if (!opts.keepQueues && !opts.queue) {
       const resultsQueue = resultsQueueName(queue, opts.worker.resultsQueue);

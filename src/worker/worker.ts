@@ -79,6 +79,8 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
   #modelLoaded = false;
   #redisUp = false;
   #shuttingDown = false;
+  /** Set when the grace period ran out: the connections are closed on purpose (see #abandon). */
+  #abandoned = false;
   #closing: Promise<boolean> | undefined;
   /** Finished documents per job completion: [time ms, documents], for the rate gauges. */
   #recentDone: [number, number][] = [];
@@ -293,7 +295,9 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     // Without a listener BullMQ console.error()s every reconnect attempt with a stack trace
     // (3-4 per second while Redis restarts); the connections reconnect by themselves.
     for (const q of [this.#publisher.queue, this.#statsQueue]) {
-      q.on('error', (err) => this.log.warn({ queue: q.name, reason: err.message }, 'queue connection error (reconnecting)'));
+      q.on('error', (err) => {
+        if (!this.#abandoned) this.log.warn({ queue: q.name, reason: err.message }, 'queue connection error (reconnecting)');
+      });
     }
   }
 
@@ -313,6 +317,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
       runRetryDelay: 1_000,
     });
     bull.on('error', (err) => {
+      if (this.#abandoned) return;
       // A full Redis refuses BullMQ's own writes too (fetching, completing, lock renewal): BullMQ
       // retries them; say why, once per 30 s, instead of one anonymous line per attempt.
       if (isOomError(err)) {
@@ -503,6 +508,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
       this.log.info({ event: LOG_EVENT.closing, graceMs: this.config.shutdownGraceMs }, 'shutting down: finishing jobs in flight');
       this.emit('closing');
       const timedOut = await this.#drain();
+      if (timedOut) await this.#abandon();
       await this.#release();
       if (timedOut) {
         // The inference thread is still inside session.run: it cannot be stopped from here.
@@ -525,9 +531,26 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
       await this.#publisher?.close();
     })();
     return Promise.race([
-      drain.then(() => false),
+      // A drain that fails (or fails later, on the connections #abandon closed) is not clean either.
+      drain.then(() => false, (err: unknown) => {
+        if (!this.#abandoned) this.log.warn({ reason: errorMessage(err) }, 'shutting down: finishing the jobs in flight failed');
+        return true;
+      }),
       new Promise<boolean>((r) => setTimeout(() => r(true), this.config.shutdownGraceMs).unref()),
     ]);
+  }
+
+  /**
+   * Once the grace period is over nothing of this worker reaches Redis any more. The batch still
+   * inside onnxruntime cannot be stopped; when it ends, publishing its results and completing
+   * its jobs fail on closed connections instead of writing: the jobs stay active until their
+   * locks expire and another worker takes them, and a caller that removes the queue next (`run`
+   * on its own queue) does not find it re-created by a late result. (The markers and the run
+   * bookkeeping use the worker's own client, which #release closes.)
+   */
+  async #abandon(): Promise<void> {
+    this.#abandoned = true;
+    await Promise.allSettled([this.#bull?.disconnect(), this.#publisher?.queue.disconnect()]);
   }
 
   /** Queues, Redis, HTTP and metrics, in reverse order of start(). */

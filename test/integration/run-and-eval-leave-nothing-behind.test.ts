@@ -1,6 +1,6 @@
 /**
  * Whatever `run` and `eval` create for themselves they remove, on success, on failure and on
- * the first SIGINT: every Redis key (BullMQ's and the run bookkeeping `:runs`, `:run:<id>`,
+ * the first SIGINT (also when the grace period ends before the batch in flight): every Redis key (BullMQ's and the run bookkeeping `:runs`, `:run:<id>`,
  * `:fp-config`, `:fp:<job>`) and eval's temporary folder. Each case owns a private
  * redis-server, so "nothing left" is no key at all, and a private TMPDIR to look for rb-eval-*.
  */
@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { LOG_EVENT } from '../../src/worker/worker-events.js';
 import { FIXTURE_TOKENIZER, runCli, spawnCli, stop, type Spawned } from '../helpers/cli.js';
 import { syntheticDocs, toJsonl } from '../helpers/corpus.js';
 import { testModel } from '../helpers/models.js';
@@ -80,6 +81,23 @@ it('run, interrupted by SIGINT: E_SHUTDOWN and no key left', async () => {
   expect(await spawned.exited, spawned.output().slice(-2000)).toBe(1);
   expect(spawned.output()).toMatch(/E_SHUTDOWN: run run-\S+ interrupted/);
   expect(await keysLeft()).toEqual([]);
+}, 120_000);
+
+it('run, interrupted with --shutdown-grace-ms 0: the batch in flight is given up, and it re-creates no key when it ends', async () => {
+  // One job per batch of the slow model (4 long documents each), interrupted once the first
+  // batch is done, so the next one is inside onnxruntime: the grace period (none) is over at
+  // once, `run` removes its queues and exits, and the process waits for that batch to end.
+  // Before the worker closed its connections when its grace ran out, that batch's job then
+  // published its results and markers into the removed queues.
+  const env = await fresh();
+  spawned = spawnCli(['run', path.join(dir, 'long.jsonl'), '--out', path.join(dir, 'grace.jsonl'), ...slow, '--docs-per-job', '4', '--shutdown-grace-ms', '0'], { ...env, LOG_LEVEL: 'debug' });
+  await spawned.waitForEvent(LOG_EVENT.batch, 60_000);
+  spawned.kill('SIGINT');
+  expect(await spawned.exited, spawned.output().slice(-2000)).toBe(1);
+  expect(spawned.output()).toMatch(/E_SHUTDOWN: run run-\S+ interrupted/);
+  expect(spawned.output()).toMatch(/grace period over/);
+  expect(spawned.output()).not.toMatch(/^\s+at /m);
+  expect(await keysLeft(), spawned.output().slice(-3000)).toEqual([]);
 }, 120_000);
 
 it('eval, done: no key and no temporary file left', async () => {
