@@ -80,8 +80,20 @@ export function processMemory(pid: number): { rss: number; peakRss: number } | u
  * and 15, in clock ticks of 10 ms (USER_HZ is 100 on every Linux ABI Node supports).
  */
 export function processCpuSeconds(pid: number): number | undefined {
+  return cpuSecondsOf(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds of one thread of a process, the same way (/proc/<pid>/task/<tid>/stat); a
+ * process's main thread has tid = pid: JavaScript, BullMQ and the event loop all run there.
+ */
+export function threadCpuSeconds(pid: number, tid = pid): number | undefined {
+  return cpuSecondsOf(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function cpuSecondsOf(file: string): number | undefined {
   try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = readFileSync(file, 'utf8');
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / 100;

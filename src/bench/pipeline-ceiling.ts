@@ -21,7 +21,7 @@ import { bullConnection, connect } from '../shared/redis.js';
 import { ensureRedis } from '../pipeline/ensure-redis.js';
 import { RobertaTokenizer } from '../model/tokenizer.js';
 import type { BenchDoc } from './corpus.js';
-import { loadAverage, processCpuSeconds } from './machine.js';
+import { loadAverage, processCpuSeconds, threadCpuSeconds } from './machine.js';
 import { measureNoop } from './noop.js';
 import { benchQueueName, removeBenchQueues } from './queues.js';
 import type { BenchRatio } from './run.js';
@@ -40,6 +40,12 @@ export interface PipelineRun {
   docsPerSecond: number;
   /** CPU of the worker processes (all threads, Rust tokenizer pool included) per document. */
   workerCpuUsPerDoc?: number;
+  /**
+   * CPU of the worker processes' main threads per document: the part that one process cannot
+   * spread over more cores (BullMQ, batching, publishing, the tokenizer's JavaScript side), so
+   * 1e6 / this is what one worker process can feed at most, however many cores and GPUs it has.
+   */
+  workerMainThreadCpuUsPerDoc?: number;
   exporterCpuUsPerDoc?: number;
   redisCpuUsPerDoc?: number;
   /**
@@ -215,6 +221,7 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
     const before = await Promise.all(procs.map((p) => p.metrics()));
     const cpu = () => ({
       workers: procs.reduce((a, p) => a + (processCpuSeconds(p.pid) ?? NaN), 0),
+      workersMain: procs.reduce((a, p) => a + (threadCpuSeconds(p.pid) ?? NaN), 0),
       exporter: processCpuSeconds(exporter!.pid!) ?? NaN,
       bench: processCpuSeconds(process.pid) ?? NaN,
     });
@@ -239,6 +246,7 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
     return {
       round, docsPerJob, workers, docs: o.docs.length, seconds, docsPerSecond: o.docs.length / seconds,
       workerCpuUsPerDoc: perDoc(cpu1.workers - cpu0.workers),
+      workerMainThreadCpuUsPerDoc: perDoc(cpu1.workersMain - cpu0.workersMain),
       exporterCpuUsPerDoc: perDoc(cpu1.exporter - cpu0.exporter),
       benchCpuUsPerDoc: perDoc(cpu1.bench - cpu0.bench),
       redisCpuUsPerDoc: perDoc(redis1 - redis0),
@@ -292,7 +300,7 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
         : await measurePipelineRun(redis.url, o, k, w, round);
       measurements.push({ type: 'run', ...r });
       const who = baseline ? ' (baseline build)' : '';
-      log(`  pipeline ceiling${who}${rounds > 1 ? `, round ${round}` : ''}: ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(r.docsPerSecond)} docs/s, worker ${r.workerCpuUsPerDoc?.toFixed(0)} µs/doc, exporter ${r.exporterCpuUsPerDoc?.toFixed(0)} µs/doc, redis ${r.redisCpuUsPerDoc?.toFixed(0)} µs/doc, bench ${r.benchCpuUsPerDoc?.toFixed(1)} µs/doc (load ${r.load})`);
+      log(`  pipeline ceiling${who}${rounds > 1 ? `, round ${round}` : ''}: ${w} worker${w > 1 ? 's' : ''}, ${k} per job: ${Math.round(r.docsPerSecond)} docs/s, worker ${r.workerCpuUsPerDoc?.toFixed(0)} µs/doc (main thread ${r.workerMainThreadCpuUsPerDoc?.toFixed(0)}), exporter ${r.exporterCpuUsPerDoc?.toFixed(0)} µs/doc, redis ${r.redisCpuUsPerDoc?.toFixed(0)} µs/doc, bench ${r.benchCpuUsPerDoc?.toFixed(1)} µs/doc (load ${r.load})`);
       return r;
     };
 

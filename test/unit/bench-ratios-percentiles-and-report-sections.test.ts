@@ -95,7 +95,7 @@ it('a pipeline-ceiling-only run gets its own section with every measurement in o
   const file = path.join(dir, 'CEILING.md');
   writeFileSync(file, '# Benchmarks\n');
   writeReport(file, fakeResult('full', 22));
-  const run: PipelineRun = { round: 1, docsPerJob: 64, workers: 1, docs: 5000, seconds: 1, docsPerSecond: 7500, workerCpuUsPerDoc: 120, exporterCpuUsPerDoc: 30, redisCpuUsPerDoc: 20, benchCpuUsPerDoc: 2.5, meanBatchSize: 32, load: 1.25 };
+  const run: PipelineRun = { round: 1, docsPerJob: 64, workers: 1, docs: 5000, seconds: 1, docsPerSecond: 7500, workerCpuUsPerDoc: 120, workerMainThreadCpuUsPerDoc: 41, exporterCpuUsPerDoc: 30, redisCpuUsPerDoc: 20, benchCpuUsPerDoc: 2.5, meanBatchSize: 32, load: 1.25 };
   const refs: ReferenceMeasurement[] = [
     { kind: 'noop', docsPerJob: 64, docsPerSecond: 230_000, round: 0, load: 1 },
     { kind: 'tokenizer', docsPerSecond: 30_000, round: 1, around: { docsPerJob: 64, workers: 1, when: 'before' }, load: 1 },
@@ -119,9 +119,9 @@ it('a pipeline-ceiling-only run gets its own section with every measurement in o
   // Another model (bench --ceiling-model base) is named as such.
   expect(pipelineCeilingTable({ ...r.pipelineCeiling!, model: 'base model: roberta-base-shaped, fp32' })[0]).toMatch(/^Pipeline ceiling \(base model: roberta-base-shaped, fp32; 5000 documents/);
   expect(text).toContain('| ceiling | 22.0 |'); // the full run's section is kept
-  expect(text).toContain('| — | BullMQ no-op processor, 64 per job (concurrency 64) | 230,000 | — | — | — | — | — | 1.00 |');
+  expect(text).toContain('| — | BullMQ no-op processor, 64 per job (concurrency 64) | 230,000 | — | — | — | — | — | — | 1.00 |');
   const before = text.indexOf('| 1 | tokenizer alone: encodeBatch of 256 texts, before the 64-per-job run | 30,000 |');
-  const measured = text.indexOf('| 1 | roberta-batch, 1 worker process, 64 per job | 7,500 | 120 | 30 | 20 | 2.5 | 32.0 | 1.25 |');
+  const measured = text.indexOf('| 1 | roberta-batch, 1 worker process, 64 per job | 7,500 | 120 | 41 | 30 | 20 | 2.5 | 32.0 | 1.25 |');
   const after = text.indexOf('| 1 | tokenizer alone: encodeBatch of 256 texts, after the 64-per-job run | 28,000 |');
   expect(before).toBeGreaterThan(0);
   expect(measured).toBeGreaterThan(before);
