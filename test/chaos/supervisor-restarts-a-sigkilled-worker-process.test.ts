@@ -5,31 +5,25 @@
  * the kill all get results.
  */
 import { Queue } from 'bullmq';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
 import { bullConnection } from '../../src/shared/redis.js';
 import { stop } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';
-import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
-import { alive, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+import { redisUrl, uniqueQueueName, waitFor } from '../helpers/queues.js';
+import { alive, supervisorPerTest } from '../helpers/supervisor.js';
 
-let sup: RunningSupervisor | undefined;
-let queue = '';
-afterEach(async () => {
-  if (sup) await stop(sup.proc, 15_000);
-  sup = undefined;
-  await removeQueues(queue);
-});
+const supervisors = supervisorPerTest();
 
 it('restarts the killed process with a new pid and keeps serving the queue', async () => {
-  queue = uniqueQueueName('sup-kill');
-  sup = await startSupervisor(['--queue', queue, '--processes', '2', '--threads-per-process', '1', '--restart-backoff-ms', '300']);
+  const queue = uniqueQueueName('sup-kill');
+  const sup = await supervisors.start(queue, ['--processes', '2', '--threads-per-process', '1', '--restart-backoff-ms', '300']);
   const before = await sup.waitAllReady();
   const victim = before.processes[0].pid!;
   const survivor = before.processes[1].pid!;
 
   process.kill(victim, 'SIGKILL');
-  await waitFor(async () => (await sup!.readyz()).body.reasons.some((r) => /worker process 0: (restarting|starting)/.test(r)), 5_000, 20);
+  await waitFor(async () => (await sup.readyz()).body.reasons.some((r) => /worker process 0: (restarting|starting)/.test(r)), 5_000, 20);
   const after = await sup.waitAllReady(30_000);
   expect(after.processes[0].pid).not.toBe(victim);
   expect(after.processes[0].restarts).toBe(1);
@@ -47,5 +41,4 @@ it('restarts the killed process with a new pid and keeps serving the queue', asy
     await results.close();
   }
   expect(await stop(sup.proc, 15_000)).toBe(0);
-  sup = undefined;
 }, 120_000);

@@ -3,9 +3,10 @@
  * metrics server. Worker processes are the supervisor's children: tests signal them only by
  * the pids the supervisor reports, and stopping the supervisor drains them.
  */
-import { FIXTURE_TOKENIZER, spawnCli, type Spawned } from './cli.js';
+import { afterEach } from 'vitest';
+import { FIXTURE_TOKENIZER, spawnCli, stop, type Spawned } from './cli.js';
 import { testModel } from './models.js';
-import { waitFor } from './queues.js';
+import { removeQueues, waitFor } from './queues.js';
 
 export interface ProcessStatus {
   workerProcess: number;
@@ -55,4 +56,28 @@ export async function startSupervisor(args: string[], env: NodeJS.ProcessEnv = {
 /** True while a process with this pid exists (signal 0 only checks). */
 export function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/**
+ * Call once at the top of a test file: `start(queue, args)` runs `startSupervisor` with
+ * `--queue queue` for the current test, and after each test that supervisor is stopped (a no-op
+ * when the test already stopped it) and its queue's keys are removed.
+ */
+export function supervisorPerTest(stopGraceMs = 15_000): {
+  start(queue: string, args: string[], env?: NodeJS.ProcessEnv, model?: string): Promise<RunningSupervisor>;
+} {
+  let current: { sup?: RunningSupervisor; queue: string } | undefined;
+  afterEach(async () => {
+    const c = current;
+    current = undefined;
+    if (c?.sup) await stop(c.sup.proc, stopGraceMs);
+    if (c) await removeQueues(c.queue);
+  });
+  return {
+    async start(queue, args, env = {}, model) {
+      current = { queue };
+      current.sup = await startSupervisor(['--queue', queue, ...args], env, model);
+      return current.sup;
+    },
+  };
 }

@@ -4,25 +4,17 @@
  * the supervisor stops the others and exits 1 with E_WORKER_START_LOOP, instead of crash-
  * looping forever behind a live /healthz.
  */
-import { afterEach, expect, it } from 'vitest';
-import { stop } from '../helpers/cli.js';
-import { removeQueues, uniqueQueueName } from '../helpers/queues.js';
-import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+import { expect, it } from 'vitest';
+import { uniqueQueueName } from '../helpers/queues.js';
+import { supervisorPerTest } from '../helpers/supervisor.js';
 
-let sup: RunningSupervisor | undefined;
-let queue = '';
-afterEach(async () => {
-  if (sup) await stop(sup.proc, 15_000);
-  sup = undefined;
-  await removeQueues(queue);
-});
+const supervisors = supervisorPerTest();
 
 it('exits 1 with E_WORKER_START_LOOP after 3 failed starts in a row', async () => {
-  queue = uniqueQueueName('sup-giveup');
-  sup = await startSupervisor(['--queue', queue, '--processes', '2', '--threads-per-process', '1', '--restart-backoff-ms', '50', '--max-start-failures', '3'], {}, '/nonexistent/model.onnx');
+  const queue = uniqueQueueName('sup-giveup');
+  const sup = await supervisors.start(queue, ['--processes', '2', '--threads-per-process', '1', '--restart-backoff-ms', '50', '--max-start-failures', '3'], {}, '/nonexistent/model.onnx');
   const code = await sup.proc.exited;
   const out = sup.proc.output();
-  sup = undefined;
   expect(code).toBe(1);
   expect(out).toMatch(/E_WORKER_START_LOOP: worker process \d failed 3 times in a row before it was ready/);
   expect(out).toContain('E_MODEL_NOT_FOUND');

@@ -2,20 +2,13 @@
  * The supervisor's one /metrics carries each worker process's metrics with a
  * worker_process label; documents_total summed over the processes is every document scored.
  */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { enqueueDocuments } from '../../src/producer/enqueue.js';
-import { stop } from '../helpers/cli.js';
 import { syntheticDocs } from '../helpers/corpus.js';
-import { redisUrl, removeQueues, uniqueQueueName, waitFor } from '../helpers/queues.js';
-import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+import { redisUrl, uniqueQueueName, waitFor } from '../helpers/queues.js';
+import { supervisorPerTest } from '../helpers/supervisor.js';
 
-let sup: RunningSupervisor | undefined;
-let queue = '';
-afterEach(async () => {
-  if (sup) await stop(sup.proc, 15_000);
-  sup = undefined;
-  await removeQueues(queue);
-});
+const supervisors = supervisorPerTest();
 
 function documentsByProcess(metrics: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -24,12 +17,12 @@ function documentsByProcess(metrics: string): Map<string, number> {
 }
 
 it('exposes per-process series whose sum is every document', async () => {
-  queue = uniqueQueueName('sup-metrics');
+  const queue = uniqueQueueName('sup-metrics');
   // Small batches and concurrency so that both processes take jobs.
-  sup = await startSupervisor(['--queue', queue, '--processes', '2', '--threads-per-process', '1', '--max-batch-size', '4', '--concurrency', '4']);
+  const sup = await supervisors.start(queue, ['--processes', '2', '--threads-per-process', '1', '--max-batch-size', '4', '--concurrency', '4']);
   await sup.waitAllReady();
   await enqueueDocuments(syntheticDocs(300, 9), { redisUrl: redisUrl(), queue });
-  await waitFor(async () => [...documentsByProcess(await sup!.metrics()).values()].reduce((a, b) => a + b, 0) === 300, 60_000, 250);
+  await waitFor(async () => [...documentsByProcess(await sup.metrics()).values()].reduce((a, b) => a + b, 0) === 300, 60_000, 250);
 
   const metrics = await sup.metrics();
   const byProcess = documentsByProcess(metrics);

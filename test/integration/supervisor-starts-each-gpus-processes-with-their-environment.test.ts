@@ -7,18 +7,12 @@
  * is served by the supervisor, not by each process. `--processes-per-gpu 2` puts two processes
  * on one GPU.
  */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { stop } from '../helpers/cli.js';
-import { removeQueues, uniqueQueueName } from '../helpers/queues.js';
-import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+import { uniqueQueueName } from '../helpers/queues.js';
+import { supervisorPerTest } from '../helpers/supervisor.js';
 
-let sup: RunningSupervisor | undefined;
-let queue = '';
-afterEach(async () => {
-  if (sup) await stop(sup.proc, 15_000);
-  sup = undefined;
-  await removeQueues(queue);
-});
+const supervisors = supervisorPerTest();
 
 interface StartLine { pid: number; workerProcess: number; cudaVisibleDevices: string | null; device: string; intraOpThreads: number }
 
@@ -27,8 +21,8 @@ function startLines(output: string): StartLine[] {
 }
 
 it('gives each GPU its own process with CUDA_VISIBLE_DEVICES and device auto:0 (CPU fallback here)', async () => {
-  queue = uniqueQueueName('sup-gpus');
-  sup = await startSupervisor(['--queue', queue, '--gpus', '3,5', '--device', 'auto', '--threads-per-process', '1']);
+  const queue = uniqueQueueName('sup-gpus');
+  const sup = await supervisors.start(queue, ['--gpus', '3,5', '--device', 'auto', '--threads-per-process', '1']);
   const ready = await sup.waitAllReady();
   const lines = startLines(sup.proc.output()).sort((a, b) => a.workerProcess - b.workerProcess);
   expect(lines.map(({ workerProcess, cudaVisibleDevices, device, intraOpThreads }) => ({ workerProcess, cudaVisibleDevices, device, intraOpThreads }))).toEqual([
@@ -42,12 +36,11 @@ it('gives each GPU its own process with CUDA_VISIBLE_DEVICES and device auto:0 (
   expect(new Set(ready.processes.map((p) => p.pid)).size).toBe(2);
   expect(sup.proc.output()).toMatch(/CUDA unavailable, --device auto fell back to CPU/);
   expect(await stop(sup.proc, 15_000)).toBe(0);
-  sup = undefined;
 }, 90_000);
 
 it('runs --processes-per-gpu 2 processes on the one GPU, each seeing it as device 0, listed and scraped apart', async () => {
-  queue = uniqueQueueName('sup-per-gpu');
-  sup = await startSupervisor(['--queue', queue, '--gpus', '3', '--processes-per-gpu', '2', '--device', 'auto', '--threads-per-process', '1']);
+  const queue = uniqueQueueName('sup-per-gpu');
+  const sup = await supervisors.start(queue, ['--gpus', '3', '--processes-per-gpu', '2', '--device', 'auto', '--threads-per-process', '1']);
   const ready = await sup.waitAllReady();
   const lines = startLines(sup.proc.output()).sort((a, b) => a.workerProcess - b.workerProcess);
   expect(lines.map(({ workerProcess, cudaVisibleDevices, device }) => ({ workerProcess, cudaVisibleDevices, device }))).toEqual([
@@ -62,12 +55,11 @@ it('runs --processes-per-gpu 2 processes on the one GPU, each seeing it as devic
   const metrics = await sup.metrics();
   for (const i of ['0', '1']) expect(metrics).toMatch(new RegExp(`^roberta_batch_supervisor_process_up\\{worker_process="${i}"\\} 1$`, 'm'));
   expect(await stop(sup.proc, 15_000)).toBe(0);
-  sup = undefined;
 }, 90_000);
 
 it('runs --processes 2 on CPU with the threads it was given and no CUDA_VISIBLE_DEVICES', async () => {
-  queue = uniqueQueueName('sup-cpu');
-  sup = await startSupervisor(['--queue', queue, '--processes', '2', '--threads-per-process', '1', '--ui']);
+  const queue = uniqueQueueName('sup-cpu');
+  const sup = await supervisors.start(queue, ['--processes', '2', '--threads-per-process', '1', '--ui']);
   const ready = await sup.waitAllReady();
   // --ui is the supervisor's: its server has /ui, its processes got no --ui
   expect((await fetch(`${sup.base}/ui`)).status).toBe(200);
