@@ -507,13 +507,14 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
       this.metrics.ready.set(0);
       this.log.info({ event: LOG_EVENT.closing, graceMs: this.config.shutdownGraceMs }, 'shutting down: finishing jobs in flight');
       this.emit('closing');
-      const timedOut = await this.#drain();
+      const drained = await this.#drain();
+      const timedOut = drained !== 'done';
       if (timedOut) await this.#abandon();
       await this.#release();
-      if (timedOut) {
+      if (drained === 'timeout') {
         // The inference thread is still inside session.run: it cannot be stopped from here.
         this.log.warn({ event: LOG_EVENT.graceExpired }, 'grace period over: jobs still in flight will be recovered by another worker');
-      } else {
+      } else if (drained === 'done') {
         await this.#backend?.close().catch(() => {});
         this.log.info({ event: LOG_EVENT.closed }, 'worker stopped');
       }
@@ -523,20 +524,23 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     return this.#closing;
   }
 
-  /** Stops fetching and finishes the jobs in flight; true when the grace period ran out first. */
-  async #drain(): Promise<boolean> {
+  /**
+   * Stops fetching and finishes the jobs in flight: `timeout` when the grace period ran out
+   * first, `failed` when finishing them failed (logged here; a failure after the timeout, on
+   * the connections #abandon closed, is expected and not logged).
+   */
+  async #drain(): Promise<'done' | 'timeout' | 'failed'> {
     const drain = (async () => {
       await this.#bull?.close();
       await this.#batcher?.close();
       await this.#publisher?.close();
     })();
     return Promise.race([
-      // A drain that fails (or fails later, on the connections #abandon closed) is not clean either.
-      drain.then(() => false, (err: unknown) => {
-        if (!this.#abandoned) this.log.warn({ reason: errorMessage(err) }, 'shutting down: finishing the jobs in flight failed');
-        return true;
+      drain.then(() => 'done' as const, (err: unknown) => {
+        if (!this.#abandoned) this.log.warn({ reason: errorMessage(err) }, 'shutting down: finishing the jobs in flight failed; they will be recovered by another worker');
+        return 'failed' as const;
       }),
-      new Promise<boolean>((r) => setTimeout(() => r(true), this.config.shutdownGraceMs).unref()),
+      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.config.shutdownGraceMs).unref()),
     ]);
   }
 
