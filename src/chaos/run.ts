@@ -170,12 +170,18 @@ function measureRecoveries(faults: FaultRecord[], stalls: StallEvent[], finished
  * tests nothing, and on a fast or loaded machine the fleet can drain all the gate let in before
  * the kill comes (CI once saw a kill with nothing to recover): then one more worker-load of
  * input is let in, until some worker holds jobs or 30 s have passed.
+ *
+ * The worker is returned stopped (SIGSTOP), its held jobs read again while it cannot finish
+ * them: it often holds only 1 or 2 jobs, and read while it ran they could complete before the
+ * kill landed, leaving a kill with nothing to recover (CI saw that too). The caller kills it,
+ * or sends SIGCONT first for a SIGTERM.
  */
 async function workerToKill(queue: Queue, fleet: WorkerFleet, preferred: FleetWorker, gate: Gate): Promise<{ worker: FleetWorker; held: string[]; extraLines: number }> {
   const deadline = Date.now() + 30_000;
   let extraLines = 0;
+  // BullMQ records each active job's worker name: the --worker-id.
+  const heldBy = async (w: FleetWorker) => (await queue.getActive(0, -1)).filter((j) => j.processedBy === w.id).map((j) => j.id!);
   for (;;) {
-    // BullMQ records each active job's worker name: the --worker-id.
     const active = await queue.getActive(0, -1);
     const held = (w: FleetWorker) => active.filter((j) => j.processedBy === w.id).map((j) => j.id!);
     let worker = preferred;
@@ -186,7 +192,13 @@ async function workerToKill(queue: Queue, fleet: WorkerFleet, preferred: FleetWo
         if (mine.length > ids.length) [worker, ids] = [w, mine];
       }
     }
-    if (ids.length || Date.now() >= deadline) return { worker, held: ids, extraLines };
+    if (ids.length) {
+      worker.child.kill('SIGSTOP');
+      ids = await heldBy(worker);
+      if (ids.length) return { worker, held: ids, extraLines };
+      worker.child.kill('SIGCONT');
+    }
+    if (Date.now() >= deadline) return { worker, held: ids, extraLines };
     if (gate.dry && (await queue.getWaitingCount()) === 0) {
       gate.allow(WORKER_CONCURRENCY);
       extraLines += WORKER_CONCURRENCY;
@@ -278,6 +290,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         rec.at = Date.now();
         if (kind === 'sigkill') victim.child.kill('SIGKILL');
         else {
+          // A stopped process would keep the SIGTERM pending: resume it, then ask it to drain.
+          victim.child.kill('SIGCONT');
           victim.child.kill('SIGTERM');
           await sleep(200);
           victim.child.kill('SIGKILL');
