@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -100,4 +102,33 @@ function cpuSecondsOf(file: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+let fullGc: (() => void) | null | undefined;
+
+/**
+ * A full garbage collection of this process, before a measured window: without it the garbage
+ * of what the bench did just before (the tokenizer-alone reference leaves ~10,000 tokenizers
+ * Encoding objects, whose finalizers free Rust memory; enqueueing leaves the packed jobs) was
+ * collected during the next measurement, on the cores it measures. In pipeline-ceiling runs of
+ * 10,000 documents the bench process then took 22-25 CPU µs per document instead of 5-10
+ * (4 runs each, `bench --quick --only ceiling --ceiling-runs 64 --ceiling-rounds 2`).
+ * `--expose-gc` set at run time makes `gc` available to contexts created afterwards.
+ */
+export async function settleHeap(): Promise<void> {
+  if (fullGc === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      fullGc = runInNewContext('gc') as () => void;
+    } catch {
+      fullGc = null;
+    }
+  }
+  if (!fullGc) return;
+  fullGc();
+  // Native finalizers (the Encodings' Rust memory) run after the collection, from the event loop.
+  await new Promise((r) => setTimeout(r, 50));
+  fullGc();
+  // Sweeping goes on concurrently after gc() returns, on the cores about to be measured.
+  await new Promise((r) => setTimeout(r, 200));
 }

@@ -6,6 +6,7 @@ import { Queue, Worker } from 'bullmq';
 import { bullConnection } from '../shared/redis.js';
 import { sleep } from '../shared/util.js';
 import type { BenchDoc } from './corpus.js';
+import { settleHeap } from './machine.js';
 import { addJobs, benchQueueName, removeBenchQueues } from './queues.js';
 
 /** `redisCpu`: reads the server's CPU seconds, so the result carries Redis CPU while jobs were processed. */
@@ -26,6 +27,7 @@ export async function measureNoop(redisUrl: string, docs: BenchDoc[], docsPerJob
     worker = new Worker(name, async () => undefined, { connection, concurrency });
     worker.on('completed', () => { done++; });
     await worker.waitUntilReady();
+    await settleHeap();
     const cpu0 = await redisCpu?.();
     const t0 = performance.now();
     await queue.resume();

@@ -21,7 +21,7 @@ import { bullConnection, connect } from '../shared/redis.js';
 import { ensureRedis } from '../pipeline/ensure-redis.js';
 import { RobertaTokenizer } from '../model/tokenizer.js';
 import type { BenchDoc } from './corpus.js';
-import { loadAverage, processCpuSeconds, threadCpuSeconds } from './machine.js';
+import { loadAverage, processCpuSeconds, settleHeap, threadCpuSeconds } from './machine.js';
 import { measureNoop } from './noop.js';
 import { benchQueueName, removeBenchQueues } from './queues.js';
 import type { BenchRatio } from './run.js';
@@ -120,6 +120,7 @@ export async function measureTokenizer(tokenizerDir: string, docs: readonly Benc
   const tok = await RobertaTokenizer.fromDir(tokenizerDir, { maxLength: 512 });
   const texts = docs.map((d) => d.text);
   await tok.encodeBatch(texts.slice(0, group)); // warm-up: the first call allocates Rust's pool
+  await settleHeap();
   const t0 = performance.now();
   for (let i = 0; i < texts.length; i += group) await tok.encodeBatch(texts.slice(i, i + group));
   return texts.length / ((performance.now() - t0) / 1000);
@@ -225,6 +226,7 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
       exporter: processCpuSeconds(exporter!.pid!) ?? NaN,
       bench: processCpuSeconds(process.pid) ?? NaN,
     });
+    await settleHeap();
     const cpu0 = cpu();
     const redis0 = await redisCpuSeconds(redisUrl);
     const t0 = performance.now();
