@@ -371,17 +371,19 @@ export class RobertaTokenizer {
     // tokenized in the same call. The ids are those of tokenizing it whole and truncating.
     const ends = texts.map((t) => (t.length > this.#prefixChars ? cutAt(t, this.#prefixChars) : t.length));
     const encodings = await this.#tokenizer.encodeBatch(texts.map((t, i) => (ends[i] < t.length ? t.slice(0, ends[i]) : t)));
-    return Promise.all(encodings.map(async (encoding, i) => {
-      let end = ends[i];
-      let enc = this.#truncate(encoding, end);
+    // Synchronous for every text that was tokenized whole (all but the rare cut ones): no
+    // promise per document.
+    const out = encodings.map((encoding, i) => this.#truncate(encoding, ends[i]));
+    for (let i = 0; i < out.length; i++) {
       // Tokens over maxTokenBytes only come from added tokens that strip whitespace (`<mask>`
       // after a long run of spaces): the prefix then holds too few tokens to prove the cut; grow it.
-      while (end < texts[i].length && !enc.truncated) {
+      let end = ends[i];
+      while (end < texts[i].length && !out[i].truncated) {
         end = cutAt(texts[i], end * 2);
-        enc = this.#truncate(await this.#tokenizer.encode(end < texts[i].length ? texts[i].slice(0, end) : texts[i]), end);
+        out[i] = this.#truncate(await this.#tokenizer.encode(end < texts[i].length ? texts[i].slice(0, end) : texts[i]), end);
       }
-      return enc;
-    }));
+    }
+    return out;
   }
 
   /** Same as `encodeBatch([text])[0]`. */

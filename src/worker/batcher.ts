@@ -22,7 +22,7 @@
  * A batch whose run throws is split in halves and retried until the failing document is
  * alone: one poison document never fails its neighbours.
  */
-import { E, RobertaBatchError } from '../shared/errors.js';
+import { E, DocumentError, RobertaBatchError } from '../shared/errors.js';
 import type { Pooling } from '../shared/types.js';
 import type { InferenceBackend } from './backend.js';
 
@@ -92,12 +92,43 @@ export interface BatcherHooks {
   onSplit?(rows: number, err: unknown): void;
 }
 
+/**
+ * Where a document's outcome goes: the submission it came with, which settles its one promise
+ * once all its documents have one (submitMany: one promise per job, not one per document).
+ */
+class Submission {
+  readonly out: (BatchItemResult | DocumentError)[];
+  #left: number;
+  #failed = false;
+  #resolve: (out: (BatchItemResult | DocumentError)[]) => void;
+  #reject: (e: unknown) => void;
+
+  constructor(n: number, resolve: (out: (BatchItemResult | DocumentError)[]) => void, reject: (e: unknown) => void) {
+    this.out = new Array(n);
+    this.#left = n;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  set(i: number, v: BatchItemResult | DocumentError): void {
+    this.out[i] = v;
+    if (--this.#left === 0 && !this.#failed) this.#resolve(this.out);
+  }
+
+  /** Not the document's fault (backend failure): the whole submission fails, once. */
+  fail(e: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#reject(e);
+  }
+}
+
 interface Item {
   ids: Int32Array;
   submittedAt: number;
   taken: boolean;
-  resolve(r: BatchItemResult): void;
-  reject(e: unknown): void;
+  submission: Submission;
+  index: number;
 }
 
 /** A run of one bucket's items, by position at the time of the walk. */
@@ -160,10 +191,25 @@ export class DynamicBatcher {
     return this.#inFlight > 0;
   }
 
-  submit(ids: Int32Array): Promise<BatchItemResult> {
+  /** One document: its result, or its DocumentError (E_DOCUMENT_INFERENCE) as a rejection. */
+  async submit(ids: Int32Array): Promise<BatchItemResult> {
+    const [r] = await this.submitMany([ids]);
+    if (r instanceof DocumentError) throw r;
+    return r;
+  }
+
+  /**
+   * Several documents (a job's), one promise: each gets its result, or a DocumentError
+   * (E_DOCUMENT_INFERENCE, the model fails on it alone) in its place. Rejects when the
+   * batcher is closed or the backend failed (not the documents' fault: the job is retried).
+   */
+  submitMany(idsList: readonly Int32Array[]): Promise<(BatchItemResult | DocumentError)[]> {
     if (this.#closed) return Promise.reject(E.SHUTDOWN('batcher is closed'));
+    if (idsList.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.#add({ ids, submittedAt: this.#clock.now(), taken: false, resolve, reject });
+      const submission = new Submission(idsList.length, resolve, reject);
+      const now = this.#clock.now();
+      for (let i = 0; i < idsList.length; i++) this.#add({ ids: idsList[i], submittedAt: now, taken: false, submission, index: i });
       this.#schedule();
     });
   }
@@ -381,7 +427,7 @@ export class DynamicBatcher {
       this.#lastRunMs = out.runMs;
       this.#hooks.onBatch?.({ batchId, rows, seq, usefulTokens: useful, paddedTokens: rows * seq, runMs: out.runMs });
       items.forEach((it, r) =>
-        it.resolve({
+        it.submission.set(it.index, {
           vector: out.data.slice(r * out.width, (r + 1) * out.width),
           batchId,
           batchSize: rows,
@@ -391,11 +437,11 @@ export class DynamicBatcher {
       );
     } catch (err) {
       if (isBackendFailure(err)) {
-        for (const it of items) it.reject(err);
+        for (const it of items) it.submission.fail(err);
         return;
       }
       if (rows === 1) {
-        items[0].reject(E.DOCUMENT_INFERENCE(err));
+        items[0].submission.set(items[0].index, E.DOCUMENT_INFERENCE(err));
         return;
       }
       this.#hooks.onSplit?.(rows, err);

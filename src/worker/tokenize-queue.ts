@@ -1,14 +1,37 @@
 /**
  * Coalesces the texts of concurrent jobs into one `encodeBatch` call of the Rust tokenizer:
  * one call per event-loop turn (or per `maxBatch` texts) instead of one per document.
+ *
+ * A job hands in all its texts at once (`encodeMany`) and gets one promise back, settled when
+ * the last of them is tokenized: one promise per job, not one per document (with 64 documents
+ * per job the per-document promises, their closures and microtasks were a measurable part of
+ * the worker's main thread, see docs/BENCHMARKS.md "pipeline ceiling").
  */
-import { E } from '../shared/errors.js';
+import { E, DocumentError } from '../shared/errors.js';
 import type { Encoded, RobertaTokenizer } from '../model/tokenizer.js';
+
+/** One caller's texts: settled once every one of them has an outcome. */
+class Request {
+  readonly out: (Encoded | DocumentError)[];
+  #left: number;
+  #resolve: (out: (Encoded | DocumentError)[]) => void;
+
+  constructor(n: number, resolve: (out: (Encoded | DocumentError)[]) => void) {
+    this.out = new Array(n);
+    this.#left = n;
+    this.#resolve = resolve;
+  }
+
+  set(i: number, v: Encoded | DocumentError): void {
+    this.out[i] = v;
+    if (--this.#left === 0) this.#resolve(this.out);
+  }
+}
 
 interface Waiting {
   text: string;
-  resolve(e: Encoded): void;
-  reject(err: unknown): void;
+  request: Request;
+  index: number;
 }
 
 export class TokenizeQueue {
@@ -24,11 +47,24 @@ export class TokenizeQueue {
     this.#maxBatch = maxBatch;
   }
 
-  encode(text: string): Promise<Encoded> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ text, resolve, reject });
-      if (this.#waiting.length >= this.#maxBatch) this.#run();
-      else if (!this.#scheduled) {
+  /** One text; a text the tokenizer rejects fails with E_INPUT_INVALID. */
+  async encode(text: string): Promise<Encoded> {
+    const [r] = await this.encodeMany([text]);
+    if (r instanceof DocumentError) throw r;
+    return r;
+  }
+
+  /**
+   * The texts' encodings, in order; a text the tokenizer rejects gets a DocumentError
+   * (E_INPUT_INVALID) in its place, the others are unaffected.
+   */
+  encodeMany(texts: readonly string[]): Promise<(Encoded | DocumentError)[]> {
+    if (texts.length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      const request = new Request(texts.length, resolve);
+      for (let i = 0; i < texts.length; i++) this.#waiting.push({ text: texts[i], request, index: i });
+      while (this.#waiting.length >= this.#maxBatch) this.#run();
+      if (this.#waiting.length && !this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#run());
       }
@@ -47,14 +83,14 @@ export class TokenizeQueue {
     this.#tokenizer.encodeBatch(group.map((g) => g.text)).then(
       (encs) => {
         this.#observe((performance.now() - t0) / 1000);
-        group.forEach((g, i) => g.resolve(encs[i]));
+        for (let i = 0; i < group.length; i++) group[i].request.set(group[i].index, encs[i]);
       },
       () => {
         // One text broke the whole call: encode one by one so only that document fails.
         for (const g of group) {
           this.#tokenizer.encodeBatch([g.text]).then(
-            (e) => g.resolve(e[0]),
-            (err) => g.reject(E.document('E_INPUT_INVALID', `the tokenizer rejected this text: ${(err as Error).message}`)),
+            (e) => g.request.set(g.index, e[0]),
+            (err) => g.request.set(g.index, E.document('E_INPUT_INVALID', `the tokenizer rejected this text: ${(err as Error).message}`)),
           );
         }
       },

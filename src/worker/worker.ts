@@ -35,7 +35,7 @@ import { embeddingFromVector, labelsFor, sentimentFromLogits } from './postproce
 import { ResultsPublisher } from './results-publisher.js';
 import { TokenizeQueue } from './tokenize-queue.js';
 import { loadWorkerTokenizer } from './model-setup.js';
-import type { RobertaTokenizer } from '../model/tokenizer.js';
+import type { Encoded, RobertaTokenizer } from '../model/tokenizer.js';
 import { isoTimestamp } from '../shared/util.js';
 import { withDefaults, type WorkerClock, type WorkerDeps } from './worker-deps.js';
 import { LOG_EVENT, type WorkerEventMap } from './worker-events.js';
@@ -361,7 +361,7 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     let records: ResultRecord[];
     try {
-      records = await Promise.all(data.docs.map((doc) => this.#processDoc(doc, job, data.runId)));
+      records = await this.#processDocs(data.docs, job, data.runId);
     } catch (err) {
       // Not the document's fault (inference thread died, shutdown...): BullMQ retries the job.
       // On the last attempt the failure is recorded so that every document ends with a reason.
@@ -405,52 +405,106 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     return t;
   }
 
-  async #processDoc(doc: DocumentInput, job: Job, runId: string | undefined): Promise<ResultRecord> {
-    if (typeof doc?.id !== 'string' || doc.id.length === 0) {
-      return this.#failed(doc ?? {}, runId, 'E_INPUT_INVALID', 'document has no id');
+  /**
+   * A job's documents, in order, one record each. The job's texts are tokenized with one call
+   * (TokenizeQueue) and its documents batched with one submission (DynamicBatcher.submitMany):
+   * one promise per job, not several per document. A document's own failure (invalid input,
+   * a text the tokenizer or the model rejects) is its failed record; any other error is
+   * thrown, and the job is retried (#process).
+   */
+  async #processDocs(docs: DocumentInput[], job: Job, runId: string | undefined): Promise<ResultRecord[]> {
+    const records: (ResultRecord | undefined)[] = new Array(docs.length);
+    const valid: number[] = [];
+    const texts: string[] = [];
+    for (let i = 0; i < docs.length; i++) {
+      const doc = docs[i];
+      if (typeof doc?.id !== 'string' || doc.id.length === 0) {
+        records[i] = this.#failed(doc ?? {}, runId, 'E_INPUT_INVALID', 'document has no id');
+        continue;
+      }
+      try {
+        texts.push(this.#validate(doc));
+        valid.push(i);
+      } catch (err) {
+        if (!(err instanceof DocumentError)) throw err;
+        records[i] = this.#failed(doc, runId, err.code, err.reason);
+      }
     }
-    try {
-      const text = this.#validate(doc);
-      const enc = await this.#tokenizeQueue!.encode(text);
-      let vector: Float32Array;
-      let windows = 1;
-      // Exact with --long-docs chunk, which tokenizes the whole text anyway; else see Encoded.tokenCount.
-      let tokenCount = enc.tokenCount;
-      let batchSize: number;
-      let waitMs: number;
-      let runMs: number;
-      if (enc.truncated && this.config.longDocs === 'chunk') {
-        const tok = this.#tokenizer!;
-        const plan = await scoreWindows(tok.encodeSegments(text), { maxLength: tok.maxLength, overlap: this.config.chunkOverlap, bosId: tok.bosId, eosId: tok.eosId }, (w) => this.#batcher!.submit(w));
-        const outs = plan.outs;
-        vector = weightedMean(outs.map((o) => o.vector), plan.weights);
-        windows = outs.length;
-        tokenCount = plan.contentTokens + 2;
-        batchSize = Math.max(...outs.map((o) => o.batchSize));
-        waitMs = Math.max(...outs.map((o) => o.waitMs));
-        runMs = outs.reduce((a, o) => a + o.runMs, 0);
+    const encs = await this.#tokenizeQueue!.encodeMany(texts);
+    const batched: number[] = [];
+    const batchedEncs: Encoded[] = [];
+    const batchedIds: Int32Array[] = [];
+    const long: Promise<void>[] = [];
+    for (let k = 0; k < valid.length; k++) {
+      const i = valid[k];
+      const enc = encs[k];
+      if (enc instanceof DocumentError) records[i] = this.#failed(docs[i], runId, enc.code, enc.reason);
+      else if (enc.truncated && this.config.longDocs === 'chunk') {
+        long.push(this.#scoreLong(docs[i], texts[k], job, runId).then((r) => { records[i] = r; }));
       } else {
-        const res = await this.#batcher!.submit(enc.ids);
-        ({ vector, batchSize, waitMs, runMs } = res);
+        batched.push(i);
+        batchedEncs.push(enc);
+        batchedIds.push(enc.ids);
       }
-      const info = this.#backend!.info;
-      const rec: OkRecord = {
-        v: 1, status: 'ok', id: doc.id, runId, meta: doc.meta,
-        model: { name: info.name, sha256: info.sha256 }, task: this.config.task,
-        workerId: this.config.workerId, finishedAt: isoTimestamp(),
-        tokenCount, truncated: enc.truncated && windows === 1, windows, batchSize,
-        timings: { endToEndMs: this.#clock.now() - job.timestamp, batchWaitMs: Math.round(waitMs), inferenceMs: Math.round(runMs) },
-      };
-      if (this.config.task === 'sentiment') rec.sentiment = sentimentFromLogits(vector, this.#labels);
-      else {
-        if (this.config.normalize) l2normalizeRows(vector, 1, vector.length);
-        rec.embedding = embeddingFromVector(vector, this.config.pooling, this.config.normalize);
-      }
-      return rec;
+    }
+    const [outs] = await Promise.all([this.#batcher!.submitMany(batchedIds), ...long]);
+    const finishedAt = isoTimestamp();
+    const endToEndMs = this.#clock.now() - job.timestamp;
+    for (let k = 0; k < batched.length; k++) {
+      const i = batched[k];
+      const out = outs[k];
+      const enc = batchedEncs[k];
+      records[i] = out instanceof DocumentError
+        ? this.#failed(docs[i], runId, out.code, out.reason)
+        : this.#okRecord(docs[i], runId, out.vector, {
+          tokenCount: enc.tokenCount, truncated: enc.truncated, windows: 1, batchSize: out.batchSize,
+          waitMs: out.waitMs, runMs: out.runMs, finishedAt, endToEndMs,
+        });
+    }
+    return records as ResultRecord[];
+  }
+
+  /** A document over the model's maximum with --long-docs chunk: its windows, weighted (long-docs.ts). */
+  async #scoreLong(doc: DocumentInput, text: string, job: Job, runId: string | undefined): Promise<ResultRecord> {
+    try {
+      const tok = this.#tokenizer!;
+      const plan = await scoreWindows(tok.encodeSegments(text), { maxLength: tok.maxLength, overlap: this.config.chunkOverlap, bosId: tok.bosId, eosId: tok.eosId }, (w) => this.#batcher!.submit(w));
+      const outs = plan.outs;
+      return this.#okRecord(doc, runId, weightedMean(outs.map((o) => o.vector), plan.weights), {
+        // Exact: chunking tokenizes the whole text anyway (else see Encoded.tokenCount).
+        tokenCount: plan.contentTokens + 2,
+        truncated: true,
+        windows: outs.length,
+        batchSize: Math.max(...outs.map((o) => o.batchSize)),
+        waitMs: Math.max(...outs.map((o) => o.waitMs)),
+        runMs: outs.reduce((a, o) => a + o.runMs, 0),
+        finishedAt: isoTimestamp(),
+        endToEndMs: this.#clock.now() - job.timestamp,
+      });
     } catch (err) {
       if (err instanceof DocumentError) return this.#failed(doc, runId, err.code, err.reason);
       throw err;
     }
+  }
+
+  #okRecord(doc: DocumentInput, runId: string | undefined, vector: Float32Array, r: {
+    tokenCount: number; truncated: boolean; windows: number; batchSize: number;
+    waitMs: number; runMs: number; finishedAt: string; endToEndMs: number;
+  }): OkRecord {
+    const info = this.#backend!.info;
+    const rec: OkRecord = {
+      v: 1, status: 'ok', id: doc.id, runId, meta: doc.meta,
+      model: { name: info.name, sha256: info.sha256 }, task: this.config.task,
+      workerId: this.config.workerId, finishedAt: r.finishedAt,
+      tokenCount: r.tokenCount, truncated: r.truncated && r.windows === 1, windows: r.windows, batchSize: r.batchSize,
+      timings: { endToEndMs: r.endToEndMs, batchWaitMs: Math.round(r.waitMs), inferenceMs: Math.round(r.runMs) },
+    };
+    if (this.config.task === 'sentiment') rec.sentiment = sentimentFromLogits(vector, this.#labels);
+    else {
+      if (this.config.normalize) l2normalizeRows(vector, 1, vector.length);
+      rec.embedding = embeddingFromVector(vector, this.config.pooling, this.config.normalize);
+    }
+    return rec;
   }
 
   /**
