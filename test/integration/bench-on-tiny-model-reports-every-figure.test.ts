@@ -13,7 +13,7 @@ it('produces every row, ratio, memory and similarity figure', async () => {
   const lines: string[] = [];
   const r = await runBench({ quick: true, precision: 'int8', preset: 'tiny', docs: 64, queueDocs: 256, ceilingDocs: 128, redisUrl: redisUrl(), log: (l) => lines.push(l) });
 
-  expect(r.rows.map((x) => x.key)).toEqual(expect.arrayContaining(['ceiling', 'ceiling-fp32', 'e2e', 'e2e-1', 'naive']));
+  expect(r.rows.map((x) => x.key)).toEqual(expect.arrayContaining(['ceiling', 'ceiling-after', 'ceiling-fp32', 'e2e', 'e2e-1', 'naive']));
   // transformers.js is measured, or the reason it could not load is reported.
   const tjs = r.rows.filter((x) => x.key.startsWith('tjs-'));
   if (tjs.length === 0) expect(r.notes.join('\n')).toMatch(/transformers\.js not measured: .+/);
@@ -36,7 +36,7 @@ it('produces every row, ratio, memory and similarity figure', async () => {
   expect(r.similarity!.pooler.min).toBeGreaterThan(0.9);
 
   const names = r.ratios.map((x) => x.name).join('\n');
-  for (const re of [/^b\/a:/m, /^b1\/a:/m, /^b\/a\(fp32\)/m, /^b\/c:/m, /^b\/d:/m, /queue path: 1 per job/, /queue path: 64 per job/, /memory: worker RSS growth/, /min cosine \(mean-pooled\)/]) expect(names).toMatch(re);
+  for (const re of [/^b\/a:/m, /^b1\/a:/m, /^a after \/ a before/m, /^b\/a\(fp32\)/m, /^b\/c:/m, /^b\/d:/m, /queue path: 1 per job/, /queue path: 64 per job/, /memory: worker RSS growth/, /min cosine \(mean-pooled\)/]) expect(names).toMatch(re);
   for (const x of r.ratios.filter((y) => !/transformers\.js/.test(y.name) || tjs.length)) expect(x.value, x.name).toBeDefined();
 
   const pc = r.pipelineCeiling!;
