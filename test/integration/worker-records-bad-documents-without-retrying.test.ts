@@ -100,3 +100,38 @@ it('records one clear failure per bad document and scores the odd-but-valid ones
   expect(logged.text()).not.toContain('perfectly ordinary');
   expect(logged.text()).not.toContain('colour codes');
 }, 90_000);
+
+it('gives every document of one packed job its own record, in order: the bad ones fail alone, the job completes', async () => {
+  const docs = [
+    { id: 'p-plain', text: good.plain },
+    { id: 'p-empty', text: '' },
+    { text: 'no id here' },
+    { id: 'p-emoji', text: good.emoji },
+    { id: 'p-number', text: 42 },
+    { id: 'p-long', text: good.long },
+    { id: 'p-surrogate', text: bad.lone_surrogate },
+  ];
+  await q.add('docs', { v: 1, docs } as unknown as DocJobData, { jobId: 'packed-mixed', attempts: 3 });
+  await waitFor(async () => (await q.getJob('packed-mixed'))?.finishedOn !== undefined, 60_000);
+  const job = (await q.getJob('packed-mixed'))!;
+  expect(await job.getState()).toBe('completed');
+  expect(job.attemptsMade).toBe(1);
+  const recs = recordsOf((await results.getJob('packed-mixed'))!.data);
+  expect(recs.map((r) => [r.id, r.status])).toEqual([
+    ['p-plain', 'ok'], ['p-empty', 'failed'], ['', 'failed'], ['p-emoji', 'ok'], ['p-number', 'failed'], ['p-long', 'ok'], ['p-surrogate', 'failed'],
+  ]);
+  expect(recs.filter((r) => r.status === 'failed').map((r) => r.status === 'failed' && r.reason)).toEqual([
+    'text is empty', 'document has no id', 'text is number, expected a string', 'text holds unpaired UTF-16 surrogates (not valid Unicode)',
+  ]);
+  // The same documents as single-document jobs (the first test) got the same scores.
+  for (const [packed, single] of [['p-plain', 'plain'], ['p-emoji', 'emoji'], ['p-long', 'long']]) {
+    const [alone] = recordsOf((await results.getJob(single))!.data);
+    const rec = recs.find((r) => r.id === packed)!;
+    expect(rec.status === 'ok' && rec.sentiment!.label).toBe(alone.status === 'ok' && alone.sentiment!.label);
+    if (rec.status === 'ok' && alone.status === 'ok') {
+      alone.sentiment!.logits.forEach((v, k) => expect(rec.sentiment!.logits[k]).toBeCloseTo(v, 4));
+      expect(rec.sentiment!.score).toBeCloseTo(alone.sentiment!.score, 4);
+      expect([rec.tokenCount, rec.truncated]).toEqual([alone.tokenCount, alone.truncated]);
+    }
+  }
+}, 90_000);
