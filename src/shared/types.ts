@@ -41,7 +41,11 @@ export interface EmbeddingOutput {
 }
 
 export interface ResultTimings {
-  /** ms from enqueue (job timestamp) to result. */
+  /**
+   * ms from enqueue (job timestamp) to result: to the moment the last document of its job was
+   * scored, since a job's records are published together (the same for every document of a
+   * packed job, except one scored in windows with --long-docs chunk).
+   */
   endToEndMs: number;
   /** ms the document waited in the batcher before its batch started. */
   batchWaitMs: number;
@@ -56,6 +60,7 @@ interface RecordBase {
   meta?: Record<string, unknown>;
   model: { name: string; sha256: string };
   workerId: string;
+  /** ISO 8601 time the record was made; for the scored documents of a job, once for all of them (see endToEndMs). */
   finishedAt: string;
 }
 
