@@ -64,7 +64,8 @@ function pairs(ins: Instruction): Array<[string, string]> {
 }
 
 const ENTRYPOINT_VARS = new Set(['RB_FETCH_MODEL', 'RB_MODELS_DIR']);
-const readEnv = new Set([...Object.keys(workerSchema.shape).map(envName), ...ENTRYPOINT_VARS, 'NODE_ENV']);
+// LD_PRELOAD: read by the dynamic loader (jemalloc under the tokenizer); it must name the library the image installs.
+const readEnv = new Set([...Object.keys(workerSchema.shape).map(envName), ...ENTRYPOINT_VARS, 'NODE_ENV', 'LD_PRELOAD']);
 
 describe.each(FILES)('%s', (file) => {
   const { args, stages } = parse(file);
@@ -114,6 +115,14 @@ describe.each(FILES)('%s', (file) => {
     expect(env.get('RB_METRICS_HOST')).toBe('0.0.0.0');
     expect(env.get('RB_METRICS_PORT')).toBe(String(defaults.metricsPort));
     for (const k of env.keys()) expect(readEnv.has(k), `ENV ${k} is read by the CLI or the entrypoint`).toBe(true);
+  });
+
+  it('preloads the jemalloc it installs, linked at the path LD_PRELOAD names on any architecture', () => {
+    const env = new Map(kw(final, 'ENV').flatMap(pairs));
+    const lib = env.get('LD_PRELOAD');
+    expect(lib).toBe('/usr/local/lib/libjemalloc.so.2');
+    const runs = kw(final, 'RUN').map((r) => r.getArgumentsContent() ?? '');
+    expect(runs.some((r) => /apt-get install[^\n]*\blibjemalloc2\b/.test(r) && r.includes(`ln -s "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" ${lib}`))).toBe(true);
   });
 
   it('sets no ENV or ARG that looks like a secret', () => {
