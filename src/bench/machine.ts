@@ -13,6 +13,12 @@ export interface MachineInfo {
   onnxruntime: string;
   bullmq: string;
   platform: string;
+  /**
+   * The C allocator of this process and the workers it starts (they inherit LD_PRELOAD): the
+   * Rust tokenizer spends half its CPU in malloc/free under glibc, 1.3-1.5 x less under jemalloc
+   * (docs/DEPLOY.md, "Memory allocator"), so figures are only comparable with the same one.
+   */
+  allocator: string;
 }
 
 function packageVersion(name: string): string {
@@ -52,7 +58,14 @@ export function describeMachine(): MachineInfo {
     onnxruntime: packageVersion('onnxruntime-node'),
     bullmq: packageVersion('bullmq'),
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    allocator: allocatorOf(process.env.LD_PRELOAD),
   };
+}
+
+/** `jemalloc (LD_PRELOAD)` and the like when a known allocator is preloaded, else glibc's malloc. */
+export function allocatorOf(preload: string | undefined): string {
+  const lib = (preload ?? '').split(/[:\s]+/).find((l) => /jemalloc|mimalloc|tcmalloc/.test(l));
+  return lib ? `${/jemalloc|mimalloc|tcmalloc/.exec(lib)![0]} (LD_PRELOAD)` : 'glibc malloc';
 }
 
 /** The three load averages (1, 5, 15 min): the machine may be shared, figures are noisy when high. */

@@ -63,7 +63,7 @@ export function renderSection(r: BenchResult): string {
     const lines = [
       `### pipeline ceiling, ${r.ceilingModel ? `base model ${r.precision}, ` : ''}${r.mode} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${formatNumber(r.elapsedSeconds, 0)} s)`,
       '',
-      `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, BullMQ ${m.bullmq}. ` +
+      `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, BullMQ ${m.bullmq}, ${m.allocator ?? 'glibc malloc'}. ` +
         `Load average at start: ${r.loadAtStart.join(' / ')} (1 / 5 / 15 min). Documents from ${r.corpus}. Worker flags: ${r.workerArgs.length ? `\`${r.workerArgs.join(' ')}\`` : 'defaults'}.`,
       '',
       ...pipelineCeilingTable(r.pipelineCeiling),
@@ -75,7 +75,7 @@ export function renderSection(r: BenchResult): string {
   const lines = [
     `### ${r.mode} run, ${r.precision} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${formatNumber(r.elapsedSeconds, 0)} s)`,
     '',
-    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, BullMQ ${m.bullmq}. ` +
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, BullMQ ${m.bullmq}, ${m.allocator ?? 'glibc malloc'}. ` +
       `Load average at start: ${r.loadAtStart.join(' / ')} (1 / 5 / 15 min): figures taken under load are noisy.`,
     '',
     `Model: ${r.model}. Documents: ${r.docs} from ${r.corpus}, mean ${r.meanTokens.toFixed(1)} tokens. Worker flags: ${r.workerArgs.length ? `\`${r.workerArgs.join(' ')}\`` : 'defaults'}.`,

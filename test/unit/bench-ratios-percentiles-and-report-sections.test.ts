@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pipelineCeilingTable, ratioVerdict, writeReport } from '../../src/bench/report.js';
+import { pipelineCeilingTable, ratioVerdict, renderSection, writeReport } from '../../src/bench/report.js';
+import { allocatorOf } from '../../src/bench/machine.js';
 import type { PipelineRun, ReferenceMeasurement } from '../../src/bench/pipeline-ceiling.js';
 import type { BenchResult } from '../../src/bench/run.js';
 import { cosine, lengthSortedBatches, meanBatchSize, median, paddedTokens, paddingFraction, percentile, ratio, roundsRatio, tokensPerSecond } from '../../src/bench/stats.js';
@@ -69,7 +70,7 @@ describe('bench arithmetic', () => {
 function fakeResult(mode: 'quick' | 'full', docsPerSecond: number): BenchResult {
   return {
     mode, precision: 'fp32', startedAt: '2026-01-01T00:00:00.000Z', elapsedSeconds: 10,
-    machine: { cpuModel: 'cpu', cores: 2, memoryGiB: 8, node: 'v20', onnxruntime: '1.30.0', bullmq: '6', platform: 'linux' },
+    machine: { cpuModel: 'cpu', cores: 2, memoryGiB: 8, node: 'v20', onnxruntime: '1.30.0', bullmq: '6', platform: 'linux', allocator: 'jemalloc (LD_PRELOAD)' },
     loadAtStart: [1, 1, 1], corpus: 'c', docs: 10, meanTokens: 27, model: 'm', workerArgs: [],
     rows: [{ key: 'ceiling', label: 'ceiling', docsPerSecond, tokensPerSecond: docsPerSecond * 27, load: 1.5 }],
     ratios: [{ name: 'b/a', value: 0.95, min: 0.9, load: 1.5 }], queuePath: [], memory: {}, notes: [],
@@ -146,4 +147,13 @@ it('a ratio over rounds is their median, undefined when a round was not measured
   expect(roundsRatio('x', [0.4, 0.6], 1, 0.5)).toEqual({ name: 'x', value: 0.5, min: 0.5, range: [0.4, 0.6], load: 1 });
   expect(roundsRatio('x', [0.4], 1)).toEqual({ name: 'x', value: 0.4, load: 1 });
   expect(roundsRatio('x', [0.4, undefined], 1).value).toBeUndefined();
+});
+
+it('names the allocator a run used, from LD_PRELOAD, in the machine line', () => {
+  expect(allocatorOf(undefined)).toBe('glibc malloc');
+  expect(allocatorOf('')).toBe('glibc malloc');
+  expect(allocatorOf('/usr/lib/x86_64-linux-gnu/libjemalloc.so.2')).toBe('jemalloc (LD_PRELOAD)');
+  expect(allocatorOf('/opt/x/libfoo.so:/usr/local/lib/libmimalloc.so')).toBe('mimalloc (LD_PRELOAD)');
+  expect(allocatorOf('/opt/x/libfoo.so')).toBe('glibc malloc');
+  expect(renderSection(fakeResult('quick', 10))).toContain('BullMQ 6, jemalloc (LD_PRELOAD).');
 });
