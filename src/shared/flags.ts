@@ -292,7 +292,7 @@ const words = (sep: RegExp) => z.string().transform((s) => s.split(sep).map((x) 
 // of a pipeline never changes a benchmark. Their defaults live with the runs (CHAOS_FULL,
 // SOAK_FULL ...); the commands add them to the help text.
 export const BENCH = entries({
-  quick: { flag: '--quick', env: null, type: bool, default: false, help: 'small samples: 3-5 minutes on 2 cores' },
+  quick: { flag: '--quick', env: null, type: bool, default: false, help: 'small samples: 3-6 minutes on 2 cores' },
   precision: { flag: '--precision <p>', env: null, type: oneOf(['fp32', 'int8']), default: 'fp32', help: 'fp32 | int8 (int8 also measures the fp32 ceiling and embedding similarity)' },
   docs: { flag: '--docs <n>', env: null, type: integer(32), help: 'documents per throughput section' },
   queueDocs: { flag: '--queue-docs <n>', env: null, type: integer(32), help: 'documents of the queue-path and memory-growth runs' },
