@@ -25,6 +25,7 @@
 import { E, DocumentError, RobertaBatchError } from '../shared/errors.js';
 import type { Pooling } from '../shared/types.js';
 import type { InferenceBackend } from './backend.js';
+import { Outcomes } from './outcomes.js';
 
 export interface BatcherOptions {
   maxBatchSize: number;
@@ -92,42 +93,11 @@ export interface BatcherHooks {
   onSplit?(rows: number, err: unknown): void;
 }
 
-/**
- * Where a document's outcome goes: the submission it came with, which settles its one promise
- * once all its documents have one (submitMany: one promise per job, not one per document).
- */
-class Submission {
-  readonly out: (BatchItemResult | DocumentError)[];
-  #left: number;
-  #failed = false;
-  #resolve: (out: (BatchItemResult | DocumentError)[]) => void;
-  #reject: (e: unknown) => void;
-
-  constructor(n: number, resolve: (out: (BatchItemResult | DocumentError)[]) => void, reject: (e: unknown) => void) {
-    this.out = new Array(n);
-    this.#left = n;
-    this.#resolve = resolve;
-    this.#reject = reject;
-  }
-
-  set(i: number, v: BatchItemResult | DocumentError): void {
-    this.out[i] = v;
-    if (--this.#left === 0 && !this.#failed) this.#resolve(this.out);
-  }
-
-  /** Not the document's fault (backend failure): the whole submission fails, once. */
-  fail(e: unknown): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#reject(e);
-  }
-}
-
 interface Item {
   ids: Int32Array;
   submittedAt: number;
   taken: boolean;
-  submission: Submission;
+  submission: Outcomes<BatchItemResult | DocumentError>;
   index: number;
 }
 
@@ -207,7 +177,7 @@ export class DynamicBatcher {
     if (this.#closed) return Promise.reject(E.SHUTDOWN('batcher is closed'));
     if (idsList.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      const submission = new Submission(idsList.length, resolve, reject);
+      const submission = new Outcomes<BatchItemResult | DocumentError>(idsList.length, resolve, reject);
       const now = this.#clock.now();
       for (let i = 0; i < idsList.length; i++) this.#add({ ids: idsList[i], submittedAt: now, taken: false, submission, index: i });
       this.#schedule();

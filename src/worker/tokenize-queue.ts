@@ -9,28 +9,11 @@
  */
 import { E, DocumentError } from '../shared/errors.js';
 import type { Encoded, RobertaTokenizer } from '../model/tokenizer.js';
-
-/** One caller's texts: settled once every one of them has an outcome. */
-class Request {
-  readonly out: (Encoded | DocumentError)[];
-  #left: number;
-  #resolve: (out: (Encoded | DocumentError)[]) => void;
-
-  constructor(n: number, resolve: (out: (Encoded | DocumentError)[]) => void) {
-    this.out = new Array(n);
-    this.#left = n;
-    this.#resolve = resolve;
-  }
-
-  set(i: number, v: Encoded | DocumentError): void {
-    this.out[i] = v;
-    if (--this.#left === 0) this.#resolve(this.out);
-  }
-}
+import { Outcomes } from './outcomes.js';
 
 interface Waiting {
   text: string;
-  request: Request;
+  request: Outcomes<Encoded | DocumentError>;
   index: number;
 }
 
@@ -61,7 +44,7 @@ export class TokenizeQueue {
   encodeMany(texts: readonly string[]): Promise<(Encoded | DocumentError)[]> {
     if (texts.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
-      const request = new Request(texts.length, resolve);
+      const request = new Outcomes<Encoded | DocumentError>(texts.length, resolve);
       for (let i = 0; i < texts.length; i++) this.#waiting.push({ text: texts[i], request, index: i });
       while (this.#waiting.length >= this.#maxBatch) this.#run();
       if (this.#waiting.length && !this.#scheduled) {

@@ -433,7 +433,6 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
     const encs = await this.#tokenizeQueue!.encodeMany(texts);
     const batched: number[] = [];
     const batchedEncs: Encoded[] = [];
-    const batchedIds: Int32Array[] = [];
     const long: Promise<void>[] = [];
     for (let k = 0; k < valid.length; k++) {
       const i = valid[k];
@@ -444,10 +443,9 @@ export class RobertaWorker extends EventEmitter<WorkerEventMap> {
       } else {
         batched.push(i);
         batchedEncs.push(enc);
-        batchedIds.push(enc.ids);
       }
     }
-    const [outs] = await Promise.all([this.#batcher!.submitMany(batchedIds), ...long]);
+    const [outs] = await Promise.all([this.#batcher!.submitMany(batchedEncs.map((e) => e.ids)), ...long]);
     const finishedAt = isoTimestamp();
     const endToEndMs = this.#clock.now() - job.timestamp;
     for (let k = 0; k < batched.length; k++) {
