@@ -64,8 +64,8 @@ export function describeMachine(): MachineInfo {
 
 /** `jemalloc (LD_PRELOAD)` and the like when a known allocator is preloaded, else glibc's malloc. */
 export function allocatorOf(preload: string | undefined): string {
-  const lib = (preload ?? '').split(/[:\s]+/).find((l) => /jemalloc|mimalloc|tcmalloc/.test(l));
-  return lib ? `${/jemalloc|mimalloc|tcmalloc/.exec(lib)![0]} (LD_PRELOAD)` : 'glibc malloc';
+  const m = /jemalloc|mimalloc|tcmalloc/.exec(preload ?? '');
+  return m ? `${m[0]} (LD_PRELOAD)` : 'glibc malloc';
 }
 
 /** The three load averages (1, 5, 15 min): the machine may be shared, figures are noisy when high. */

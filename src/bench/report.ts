@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { MachineInfo } from './machine.js';
 import type { PipelineCeilingResult, ReferenceMeasurement } from './pipeline-ceiling.js';
 import type { BenchRatio, BenchResult, BenchRow } from './run.js';
 import { formatNumber } from './stats.js';
@@ -57,13 +58,18 @@ export function ratioValue(x: BenchRatio): string {
   return x.range ? `${x.value.toFixed(3)} (${x.range[0].toFixed(3)}–${x.range[1].toFixed(3)})` : x.value.toFixed(3);
 }
 
+/** What a run ran on, the same sentence in every section. */
+function machineLine(m: MachineInfo): string {
+  return `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, BullMQ ${m.bullmq}, ${m.allocator}.`;
+}
+
 export function renderSection(r: BenchResult): string {
   const m = r.machine;
   if (r.only === 'ceiling' && r.pipelineCeiling) {
     const lines = [
       `### pipeline ceiling, ${r.ceilingModel ? `base model ${r.precision}, ` : ''}${r.mode} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${formatNumber(r.elapsedSeconds, 0)} s)`,
       '',
-      `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, BullMQ ${m.bullmq}, ${m.allocator ?? 'glibc malloc'}. ` +
+      `${machineLine(m)} ` +
         `Load average at start: ${r.loadAtStart.join(' / ')} (1 / 5 / 15 min). Documents from ${r.corpus}. Worker flags: ${r.workerArgs.length ? `\`${r.workerArgs.join(' ')}\`` : 'defaults'}.`,
       '',
       ...pipelineCeilingTable(r.pipelineCeiling),
@@ -75,7 +81,7 @@ export function renderSection(r: BenchResult): string {
   const lines = [
     `### ${r.mode} run, ${r.precision} (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${formatNumber(r.elapsedSeconds, 0)} s)`,
     '',
-    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, BullMQ ${m.bullmq}, ${m.allocator ?? 'glibc malloc'}. ` +
+    `${machineLine(m)} ` +
       `Load average at start: ${r.loadAtStart.join(' / ')} (1 / 5 / 15 min): figures taken under load are noisy.`,
     '',
     `Model: ${r.model}. Documents: ${r.docs} from ${r.corpus}, mean ${r.meanTokens.toFixed(1)} tokens. Worker flags: ${r.workerArgs.length ? `\`${r.workerArgs.join(' ')}\`` : 'defaults'}.`,
