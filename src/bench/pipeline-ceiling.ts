@@ -7,8 +7,10 @@
  * (`encodeBatch` in groups of 256, what the worker's TokenizeQueue sends), BullMQ no-op
  * processors at 1, 32 and 64 documents per job, then real `roberta-batch worker` processes on
  * the micro model (models.ts) with `roberta-batch results --follow` as a separate process,
- * at 1 and 64 documents per job. The clock runs from the queue's resume to the last exported
- * line; CPU comes from /proc/<pid>/stat (worker, exporter) and INFO cpu (Redis).
+ * at 1 and 64 documents per job. Each run first passes a warm-up set (the first documents
+ * under other ids) through the same processes, so that, like the references, it is measured
+ * warm (see below); the measured clock then runs from the queue's resume to the last
+ * exported line; CPU comes from /proc/<pid>/stat (worker, exporter) and INFO cpu (Redis).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
@@ -16,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { enqueueDocuments } from '../producer/enqueue.js';
+import { CEILING_WARMUP_DOCS } from '../shared/flags.js';
 import { createLogger } from '../shared/logger.js';
 import { bullConnection, connect } from '../shared/redis.js';
 import { ensureRedis } from '../pipeline/ensure-redis.js';
@@ -55,7 +58,18 @@ export interface PipelineRun {
   benchCpuUsPerDoc?: number;
   meanBatchSize?: number;
   load: number;
+  /** The warm-up pass through the same processes before the measured one (absent with 0). */
+  warmup?: { docs: number; seconds: number; docsPerSecond: number };
 }
+
+/*
+ * The warm-up pass (CEILING_WARMUP_DOCS documents, --ceiling-warmup). The references are
+ * measured warm (the tokenizer after one call, the no-op worker in a process that has run
+ * BullMQ for minutes), a worker process was not: traced every 250 ms (its batch-rows counter),
+ * a cold worker inferred ~1,300 documents in its first 0.54 s against ~13,000-15,000 docs/s
+ * after it (JIT, heap growth, pipeline fill; micro model, 64 per job, 2 cores), ~12 % of a
+ * 40,000-document run. A user's worker runs for hours; `--ceiling-warmup 0` measures it cold.
+ */
 
 /**
  * A reference rate: the tokenizer alone, or a BullMQ no-op processor. `round` 0 is the
@@ -79,6 +93,8 @@ export interface PipelineCeilingResult {
   meanTokens: number;
   redis: string;
   rounds: number;
+  /** Documents of each run's warm-up pass (0: measured cold). */
+  warmupDocs: number;
   /** Every reference and every run, in the order they were measured. */
   measurements: ({ type: 'reference' } & ReferenceMeasurement | { type: 'run' } & PipelineRun)[];
   references: ReferenceMeasurement[];
@@ -102,6 +118,8 @@ export interface PipelineCeilingOptions {
   rounds?: number;
   /** Writes each worker's CPU profile (node --cpu-prof) into this folder. */
   cpuProfDir?: string;
+  /** Documents of each run's warm-up pass (default CEILING_WARMUP_DOCS, at most the run's own; 0: none). */
+  warmupDocs?: number;
   /**
    * Another build's dist/cli/main.js (an earlier commit): each run is made with it too, in
    * alternating order (round 1 baseline first, round 2 this build first...), so before/after
@@ -209,16 +227,40 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
   const queue = new Queue(name, { connection: bullConnection(redisUrl) });
   const procs: WorkerProcess[] = [];
   let exporter: ChildProcess | undefined;
+  const enqueue = async (docs: readonly BenchDoc[], runId: string) => {
+    const enq = await enqueueDocuments(docs, { redisUrl, queue: name, docsPerJob, runId, maxWaiting: 10_000_000, logger: quiet });
+    if (enq.enqueued !== docs.length) throw new Error(`enqueued ${enq.enqueued} of ${docs.length} documents (rejected ${enq.rejected})`);
+  };
+  // Other ids: the exporter and the done markers would take the measured documents for repeats.
+  const warmupDocs = o.docs.slice(0, Math.min(o.warmupDocs ?? CEILING_WARMUP_DOCS, o.docs.length)).map((d) => ({ id: `warmup:${d.id}`, text: d.text }));
   try {
     await queue.pause();
-    const enq = await enqueueDocuments(o.docs, { redisUrl, queue: name, docsPerJob, runId: name, maxWaiting: 10_000_000, logger: quiet });
-    if (enq.enqueued !== o.docs.length) throw new Error(`enqueued ${enq.enqueued} of ${o.docs.length} documents (rejected ${enq.rejected})`);
+    await enqueue(warmupDocs.length ? warmupDocs : o.docs, warmupDocs.length ? `${name}-warmup` : name);
     const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
     const args = ['--redis-url', redisUrl, '--queue', name, '--model', o.model, '--tokenizer', o.tokenizerDir, ...(o.workerArgs ?? [])];
     for (let i = 0; i < workers; i++) procs.push(await WorkerProcess.start([...args, '--worker-id', `ceiling-${i}`], 120_000, nodeArgs, cli));
     exporter = await startExporter(redisUrl, name, out, cli);
     const lines = new LineCounter(out);
     const errors = new LineCounter(out.replace(/\.jsonl$/, '.errors.jsonl'));
+    const exported = async (n: number) => {
+      for (;;) {
+        const got = lines.count() + errors.count();
+        if (got >= n) return;
+        if (exporter!.exitCode !== null) throw new Error(`results --follow exited with ${exporter!.exitCode} after ${got} lines`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    let warmup: PipelineRun['warmup'];
+    if (warmupDocs.length) {
+      const w0 = performance.now();
+      await queue.resume();
+      await exported(warmupDocs.length);
+      const seconds = (performance.now() - w0) / 1000;
+      warmup = { docs: warmupDocs.length, seconds, docsPerSecond: warmupDocs.length / seconds };
+      // Paused, the workers fetch nothing while the measured documents are enqueued.
+      await queue.pause();
+      await enqueue(o.docs, name);
+    }
     const before = await Promise.all(procs.map((p) => p.metrics()));
     const cpu = () => ({
       workers: procs.reduce((a, p) => a + (processCpuSeconds(p.pid) ?? NaN), 0),
@@ -231,12 +273,7 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
     const redis0 = await redisCpuSeconds(redisUrl);
     const t0 = performance.now();
     await queue.resume();
-    for (;;) {
-      const n = lines.count() + errors.count();
-      if (n >= o.docs.length) break;
-      if (exporter.exitCode !== null) throw new Error(`results --follow exited with ${exporter.exitCode} after ${n} lines`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await exported(warmupDocs.length + o.docs.length);
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = cpu();
     const redis1 = await redisCpuSeconds(redisUrl);
@@ -254,6 +291,7 @@ export async function measurePipelineRun(redisUrl: string, o: PipelineCeilingOpt
       redisCpuUsPerDoc: perDoc(redis1 - redis0),
       meanBatchSize: batches ? rows / batches : undefined,
       load: loadAverage()[0],
+      warmup,
     };
   } finally {
     for (const p of procs) await p.stop();
@@ -345,7 +383,7 @@ export async function measurePipelineCeiling(o: PipelineCeilingOptions): Promise
     }
     const c64x2 = cells.get('64x2');
     if (c64x2 && c64) ratios.push(roundsRatio('pipeline ceiling: 2 workers / 1 worker, 64 per job (docs/s)', c64x2.map((c, i) => ratio(c.run.docsPerSecond, c64[i]?.run.docsPerSecond)), l));
-    return { model: o.modelName ?? MICRO_MODEL_NAME, docs: o.docs.length, meanTokens, redis: redis.source, rounds, measurements, references, runs, ratios, profileDir: o.cpuProfDir };
+    return { model: o.modelName ?? MICRO_MODEL_NAME, docs: o.docs.length, meanTokens, redis: redis.source, rounds, warmupDocs: Math.min(o.warmupDocs ?? CEILING_WARMUP_DOCS, o.docs.length), measurements, references, runs, ratios, profileDir: o.cpuProfDir };
   } finally {
     await redis.stop();
   }

@@ -39,13 +39,14 @@ function referenceLabel(m: ReferenceMeasurement): string {
 export function pipelineCeilingTable(p: PipelineCeilingResult): string[] {
   const lines = [
     `Pipeline ceiling (${p.model}; ${p.docs} documents per run, mean ${p.meanTokens.toFixed(1)} tokens; ${p.redis} Redis; \`results --follow\` as its own process; ` +
-      `${p.rounds} round${p.rounds > 1 ? 's' : ''}, each run between two measurements of its reference, in the order measured):`,
+      `${p.rounds} round${p.rounds > 1 ? 's' : ''}, each run between two measurements of its reference, in the order measured; ` +
+      (p.warmupDocs ? `each run measured after a warm-up pass of ${p.warmupDocs} other documents through the same processes, whose rate, from cold processes, is the last column):` : 'cold processes, no warm-up pass):'),
     '',
-    '| round | measurement | docs/s | worker CPU µs/doc | of it main thread | exporter CPU µs/doc | Redis CPU µs/doc | bench CPU µs/doc | mean batch | load (1 min) |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| round | measurement | docs/s | worker CPU µs/doc | of it main thread | exporter CPU µs/doc | Redis CPU µs/doc | bench CPU µs/doc | mean batch | load (1 min) | warm-up docs/s |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...p.measurements.map((m) => (m.type === 'reference'
-      ? `| ${m.round || '—'} | ${referenceLabel(m)} | ${formatNumber(m.docsPerSecond)} | — | — | — | ${m.redisCpuUsPerDoc === undefined ? '—' : formatNumber(m.redisCpuUsPerDoc)} | — | — | ${m.load.toFixed(2)} |`
-      : `| ${m.round} | ${m.build === 'baseline' ? 'baseline build: ' : ''}roberta-batch, ${m.workers} worker process${m.workers > 1 ? 'es' : ''}, ${m.docsPerJob} per job | ${formatNumber(m.docsPerSecond)} | ${us(m.workerCpuUsPerDoc)} | ${us(m.workerMainThreadCpuUsPerDoc)} | ${us(m.exporterCpuUsPerDoc)} | ${us(m.redisCpuUsPerDoc)} | ${formatNumber(m.benchCpuUsPerDoc, 1)} | ${formatNumber(m.meanBatchSize)} | ${m.load.toFixed(2)} |`)),
+      ? `| ${m.round || '—'} | ${referenceLabel(m)} | ${formatNumber(m.docsPerSecond)} | — | — | — | ${m.redisCpuUsPerDoc === undefined ? '—' : formatNumber(m.redisCpuUsPerDoc)} | — | — | ${m.load.toFixed(2)} | — |`
+      : `| ${m.round} | ${m.build === 'baseline' ? 'baseline build: ' : ''}roberta-batch, ${m.workers} worker process${m.workers > 1 ? 'es' : ''}, ${m.docsPerJob} per job | ${formatNumber(m.docsPerSecond)} | ${us(m.workerCpuUsPerDoc)} | ${us(m.workerMainThreadCpuUsPerDoc)} | ${us(m.exporterCpuUsPerDoc)} | ${us(m.redisCpuUsPerDoc)} | ${formatNumber(m.benchCpuUsPerDoc, 1)} | ${formatNumber(m.meanBatchSize)} | ${m.load.toFixed(2)} | ${m.warmup ? formatNumber(m.warmup.docsPerSecond) : '—'} |`)),
     '',
   ];
   if (p.profileDir) lines.push(`Worker CPU profiles (node --cpu-prof): ${p.profileDir}`, '');

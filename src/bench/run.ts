@@ -44,6 +44,8 @@ export interface BenchOptions {
   ceilingRuns?: [number, number][];
   /** Times each pipeline-ceiling run is measured, between fresh references (default 1 quick, 3 full). */
   ceilingRounds?: number;
+  /** Documents of each pipeline-ceiling run's warm-up pass (default CEILING_WARMUP_DOCS; 0: measured cold). */
+  ceilingWarmup?: number;
   /**
    * Model of the pipeline-ceiling runs (default micro: 1 layer of hidden size 8, so the runs
    * show what the pipeline itself costs); base is the roberta-base-shaped model in `precision`,
@@ -155,6 +157,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const pc = await measurePipelineCeiling({
       model, modelName: ceilingModelName, tokenizerDir: c.tokenizerDir, docs: c.docs, workerArgs,
       runs: opts.ceilingRuns, rounds: opts.ceilingRounds ?? sizes.ceilingRounds, cpuProfDir: opts.cpuProfDir, baselineCli: opts.baselineCli, log,
+      warmupDocs: opts.ceilingWarmup,
     });
     // The targets (issue 11) are set for the near-free model; with the base model the ratios say
     // how much of the pipeline's ceiling the model leaves, and have no target.

@@ -89,6 +89,8 @@ export const REDIS_WAIT_MS = { default: 60_000, status: 10_000 } as const;
 export const WINDOW_FACTOR = 32;
 /** Documents per job of `enqueue`/`run` of a file (ENQUEUE_DEFAULTS.fileDocsPerJob says why 64). */
 export const PACKED_DOCS_PER_JOB = 64;
+/** Documents through a pipeline-ceiling run's processes before it is measured (pipeline-ceiling.ts says why). */
+export const CEILING_WARMUP_DOCS = 5_000;
 
 export const CONNECTION = entries({
   redisUrl: { flag: '--redis-url <url>', env: 'REDIS_URL', type: text('a Redis URL'), default: DEFAULT_REDIS_URL, help: 'Redis URL: redis://[user:password@]host:port[/db], rediss:// for TLS' },
@@ -302,6 +304,7 @@ export const BENCH = entries({
   ceilingDocs: { flag: '--ceiling-docs <n>', env: null, type: integer(64), help: 'documents of each pipeline-ceiling run' },
   ceilingRuns: { flag: '--ceiling-runs <list>', env: null, type: ceilingRuns, defaultHelp: '1,64; e.g. 1,64,64x2', help: 'pipeline-ceiling runs as docsPerJob[xWorkers], comma-separated' },
   ceilingModel: { flag: '--ceiling-model <m>', env: null, type: oneOf(['micro', 'base']), default: 'micro', help: 'model of the pipeline-ceiling runs: micro (1 layer, hidden 8: what the pipeline itself costs) or base (roberta-base-shaped, in --precision: what a worker does on a GPU, with --worker-args "--device cuda:0")' },
+  ceilingWarmup: { flag: '--ceiling-warmup <n>', env: null, type: integer(0), default: CEILING_WARMUP_DOCS, help: 'documents passed through each pipeline-ceiling run\'s workers before it is measured (at most its own); 0 measures cold processes' },
   ceilingRounds: { flag: '--ceiling-rounds <n>', env: null, type: integer(1, 50), help: 'times each pipeline-ceiling run is measured, each between two fresh measurements of its reference; ratios are the median over rounds' },
   baselineCli: { flag: '--baseline-cli <file>', env: null, type: text('a file path'), help: "another build's dist/cli/main.js (an earlier commit): the end-to-end section and each pipeline-ceiling run are also made with it, for before/after ratios in one run" },
   cpuProf: { flag: '--cpu-prof <dir>', env: null, type: text('a folder'), help: 'write a CPU profile of every pipeline-ceiling worker process into <dir> (node --cpu-prof)' },

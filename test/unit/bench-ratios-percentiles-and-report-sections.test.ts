@@ -96,7 +96,7 @@ it('a pipeline-ceiling-only run gets its own section with every measurement in o
   const file = path.join(dir, 'CEILING.md');
   writeFileSync(file, '# Benchmarks\n');
   writeReport(file, fakeResult('full', 22));
-  const run: PipelineRun = { round: 1, docsPerJob: 64, workers: 1, docs: 5000, seconds: 1, docsPerSecond: 7500, workerCpuUsPerDoc: 120, workerMainThreadCpuUsPerDoc: 41, exporterCpuUsPerDoc: 30, redisCpuUsPerDoc: 20, benchCpuUsPerDoc: 2.5, meanBatchSize: 32, load: 1.25 };
+  const run: PipelineRun = { round: 1, docsPerJob: 64, workers: 1, docs: 5000, seconds: 1, docsPerSecond: 7500, workerCpuUsPerDoc: 120, workerMainThreadCpuUsPerDoc: 41, exporterCpuUsPerDoc: 30, redisCpuUsPerDoc: 20, benchCpuUsPerDoc: 2.5, meanBatchSize: 32, load: 1.25, warmup: { docs: 5000, seconds: 0.8, docsPerSecond: 6250 } };
   const refs: ReferenceMeasurement[] = [
     { kind: 'noop', docsPerJob: 64, docsPerSecond: 230_000, round: 0, load: 1 },
     { kind: 'tokenizer', docsPerSecond: 30_000, round: 1, around: { docsPerJob: 64, workers: 1, when: 'before' }, load: 1 },
@@ -109,7 +109,7 @@ it('a pipeline-ceiling-only run gets its own section with every measurement in o
       roundsRatio('this build / baseline build, 1 worker, 64 per job (docs/s)', [1.2, 0.9, 1.1], 1),
     ],
     pipelineCeiling: {
-      model: 'micro model: 1 layer, hidden 8', docs: 5000, meanTokens: 27, redis: 'private', rounds: 1,
+      model: 'micro model: 1 layer, hidden 8', docs: 5000, meanTokens: 27, redis: 'private', rounds: 1, warmupDocs: 5000,
       measurements: [{ type: 'reference', ...refs[0] }, { type: 'reference', ...refs[1] }, { type: 'run', ...run }, { type: 'reference', ...refs[2] }],
       references: refs, runs: [run], ratios: [],
     },
@@ -117,12 +117,15 @@ it('a pipeline-ceiling-only run gets its own section with every measurement in o
   const text = writeReport(file, r);
   expect(text).toContain('<!-- bench:quick-ceiling:start -->');
   expect(text).toContain('Pipeline ceiling (micro model: 1 layer, hidden 8; 5000 documents per run');
+  // Measured warm, and the warm-up's own rate (cold processes) is there too.
+  expect(text).toContain('each run measured after a warm-up pass of 5000 other documents through the same processes');
+  expect(pipelineCeilingTable({ ...r.pipelineCeiling!, warmupDocs: 0 })[0]).toContain('cold processes, no warm-up pass');
   // Another model (bench --ceiling-model base) is named as such.
   expect(pipelineCeilingTable({ ...r.pipelineCeiling!, model: 'base model: roberta-base-shaped, fp32' })[0]).toMatch(/^Pipeline ceiling \(base model: roberta-base-shaped, fp32; 5000 documents/);
   expect(text).toContain('| ceiling | 22.0 |'); // the full run's section is kept
-  expect(text).toContain('| — | BullMQ no-op processor, 64 per job (concurrency 64) | 230,000 | — | — | — | — | — | — | 1.00 |');
+  expect(text).toContain('| — | BullMQ no-op processor, 64 per job (concurrency 64) | 230,000 | — | — | — | — | — | — | 1.00 | — |');
   const before = text.indexOf('| 1 | tokenizer alone: encodeBatch of 256 texts, before the 64-per-job run | 30,000 |');
-  const measured = text.indexOf('| 1 | roberta-batch, 1 worker process, 64 per job | 7,500 | 120 | 41 | 30 | 20 | 2.5 | 32.0 | 1.25 |');
+  const measured = text.indexOf('| 1 | roberta-batch, 1 worker process, 64 per job | 7,500 | 120 | 41 | 30 | 20 | 2.5 | 32.0 | 1.25 | 6,250 |');
   const after = text.indexOf('| 1 | tokenizer alone: encodeBatch of 256 texts, after the 64-per-job run | 28,000 |');
   expect(before).toBeGreaterThan(0);
   expect(measured).toBeGreaterThan(before);

@@ -34,6 +34,7 @@ export function benchCommand(): Command {
         ceilingDocs: opts.ceilingDocs,
         ceilingRuns: opts.ceilingRuns,
         ceilingRounds: opts.ceilingRounds,
+        ceilingWarmup: opts.ceilingWarmup,
         ceilingModel: opts.ceilingModel,
         cpuProfDir: opts.cpuProf ? path.resolve(opts.cpuProf) : undefined,
         baselineCli: opts.baselineCli ? path.resolve(opts.baselineCli) : undefined,
